@@ -34,9 +34,12 @@ pub mod builder;
 mod certify;
 mod error;
 pub mod format;
+#[cfg(feature = "gate")]
+pub mod gate;
 mod layer;
 mod model;
 pub mod requant;
+pub mod vectors;
 
 pub use certify::{Certificate, Margins, Radius};
 pub use error::Error;

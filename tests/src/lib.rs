@@ -1,1 +1,67 @@
+//! End-to-end checks of the deployed arithmetic: the firmware certifies the
+//! host's test vectors in QEMU (mps2-an386, Cortex-M4F) and must reproduce
+//! every certificate bit for bit.
+//!
+//! [`device::check_on_device`] is the whole loop for one model and its
+//! vectors; [`footprint`] turns a build and a run into the numbers the
+//! README reports, and [`snapshot`] guards them against growth.
 
+pub mod device;
+pub mod elf;
+pub mod footprint;
+pub mod origin;
+pub mod snapshot;
+pub mod synthetic;
+
+use std::path::{Path, PathBuf};
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the tests crate lives in the workspace")
+        .to_path_buf()
+}
+
+/// The firmware crate.
+pub fn firmware_dir() -> PathBuf {
+    workspace_root().join("firmware")
+}
+
+/// The model and test-vector pairs the device checks: the demo pair, made
+/// afresh by [`synthetic::demo_files`] with today's runtime, then every
+/// `models/NAME.cert` that has a `models/NAME.cvec` beside it (as `certnn
+/// vectors` writes), in name order.
+pub fn model_pairs() -> std::io::Result<Vec<(PathBuf, PathBuf)>> {
+    let (model, vectors) = synthetic::demo_files();
+    let dir = firmware_dir().join("target/e2e");
+    let mut pairs = vec![(
+        write_new(&dir.join("demo.cert"), &model)?,
+        write_new(&dir.join("demo.cvec"), &vectors)?,
+    )];
+    let mut shipped: Vec<PathBuf> = std::fs::read_dir(workspace_root().join("models"))
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| Some(entry.ok()?.path()))
+        .filter(|path| path.extension().is_some_and(|e| e == "cert"))
+        .filter(|path| path.with_extension("cvec").is_file())
+        .collect();
+    shipped.sort();
+    pairs.extend(shipped.into_iter().map(|m| {
+        let v = m.with_extension("cvec");
+        (m, v)
+    }));
+    Ok(pairs)
+}
+
+/// Writes `bytes` to `path` through a rename, so that a concurrent reader
+/// sees the old file or the new one, never half of one.
+pub fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)?;
+    Ok(path.to_path_buf())
+}

@@ -1,0 +1,169 @@
+//! The one-line ASCII reply a board sends back for every frame, written
+//! without `core::fmt` (which would cost kilobytes of flash):
+//!
+//! ```text
+//! ok class=7 certified=1 min_margin=412     certified: the action output is on
+//! ok class=2 certified=0 min_margin=-35     not certified: the fall-back output is on
+//! err length got=100 expected=784           frame rejected, nothing driven
+//! err checksum
+//! err runtime                               the runtime refused the input
+//! ```
+
+use crate::frame::FrameError;
+use crate::station::{StationError, Verdict};
+
+/// Longest reply, newline included.
+pub const LINE_MAX: usize = 48;
+
+/// One reply line.
+#[derive(Clone)]
+pub struct Line {
+    buf: [u8; LINE_MAX],
+    len: usize,
+}
+
+impl Line {
+    /// The reply to a decided frame.
+    pub fn verdict(v: &Verdict) -> Line {
+        let mut line = Line::new("ok class=");
+        line.number(v.cert.class as i64);
+        line.text(" certified=");
+        line.number(i64::from(v.cert.certified));
+        line.text(" min_margin=");
+        line.number(i64::from(v.cert.min_margin()));
+        line.end()
+    }
+
+    /// The reply to a rejected frame.
+    pub fn rejected(e: &FrameError) -> Line {
+        match *e {
+            FrameError::Length { got, expected } => {
+                let mut line = Line::new("err length got=");
+                line.number(i64::from(got));
+                line.text(" expected=");
+                line.number(expected as i64);
+                line.end()
+            }
+            FrameError::Checksum => Line::new("err checksum").end(),
+        }
+    }
+
+    /// The reply to a frame the station could not decide.
+    pub fn failed<GE>(e: &StationError<GE>) -> Line {
+        match e {
+            StationError::Gate(_) => Line::new("err gate").end(),
+            StationError::PixelCount { .. } | StationError::Runtime(_) => {
+                Line::new("err runtime").end()
+            }
+        }
+    }
+
+    /// The bytes to send.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    fn new(text: &str) -> Line {
+        let mut line = Line {
+            buf: [0; LINE_MAX],
+            len: 0,
+        };
+        line.text(text);
+        line
+    }
+
+    fn end(mut self) -> Line {
+        self.text("\n");
+        self
+    }
+
+    /// Appends `text`, cut short if the line is full (never with the
+    /// replies above: the longest is well under [`LINE_MAX`]).
+    fn text(&mut self, text: &str) {
+        for &b in text.as_bytes() {
+            self.byte(b);
+        }
+    }
+
+    fn byte(&mut self, b: u8) {
+        if let Some(slot) = self.buf.get_mut(self.len) {
+            *slot = b;
+            self.len += 1;
+        }
+    }
+
+    /// Appends `n` in decimal.
+    fn number(&mut self, n: i64) {
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        let mut rest = n.unsigned_abs();
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        if n < 0 {
+            self.text("-");
+        }
+        for &d in &digits[i..] {
+            self.byte(d);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+
+    use cert_runtime::gate::Decision;
+    use cert_runtime::{Certificate, Margins};
+
+    use super::*;
+
+    fn text(line: &Line) -> &str {
+        core::str::from_utf8(line.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn replies() {
+        let margins = Margins::from_slice(&[-35, 0, i32::MIN]).unwrap();
+        let v = Verdict {
+            cert: Certificate {
+                class: 1,
+                certified: false,
+                margins,
+            },
+            decision: Decision::FallBack { class: 1 },
+        };
+        assert_eq!(
+            text(&Line::verdict(&v)),
+            "ok class=1 certified=0 min_margin=-2147483648\n"
+        );
+        let e = FrameError::Length {
+            got: 100,
+            expected: 784,
+        };
+        assert_eq!(
+            text(&Line::rejected(&e)),
+            "err length got=100 expected=784\n"
+        );
+        assert_eq!(
+            text(&Line::rejected(&FrameError::Checksum)),
+            "err checksum\n"
+        );
+        let e = StationError::<()>::Runtime(cert_runtime::Error::InvalidEps);
+        assert_eq!(text(&Line::failed(&e)), "err runtime\n");
+    }
+
+    #[test]
+    fn numbers() {
+        for n in [0i64, 7, -7, 10, 412, i64::from(u16::MAX), -1_000_000] {
+            let mut line = Line::new("");
+            line.number(n);
+            assert_eq!(text(&line), std::format!("{n}"));
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! The certifying firmware on Nordic's nRF52840 DK (PCA10056).
+//!
+//! Image frames arrive on UARTE0, wired on the DK to the J-Link's USB
+//! virtual COM port (115200 8N1); each is certified with `cert-app`'s
+//! station (the same `Model::certify` and `CertifiedGate` as the QEMU
+//! firmware), the decision drives LED1 (certified: act) or LED2 (not
+//! certified: fall back), a reply line goes back over the port, and every
+//! frame is logged with defmt over RTT. Only this file is board glue.
+#![no_std]
+#![no_main]
+
+use cert_app::{ActiveLow, Round, ServeError, Station, serve_one};
+use cert_runtime::Model;
+use cortex_m_rt::{ExceptionFrame, entry, exception};
+use defmt_rtt as _;
+use embedded_io::Error as _;
+use nrf52840_hal::clocks::Clocks;
+use nrf52840_hal::gpio::{Level, p0};
+use nrf52840_hal::pac;
+use nrf52840_hal::uarte::{self, Baudrate, Parity, Uarte};
+use panic_probe as _;
+
+include!(concat!(env!("OUT_DIR"), "/app.rs"));
+
+/// The model file, borrowed in place from flash.
+static MODEL: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/model.cert"));
+
+#[entry]
+fn main() -> ! {
+    static mut SCRATCH: [i16; SCRATCH_LEN] = [0; SCRATCH_LEN];
+    static mut INPUT: [f32; INPUT_LEN] = [0.0; INPUT_LEN];
+    static mut PIXELS: [u8; INPUT_LEN] = [0; INPUT_LEN];
+    // UARTE DMA buffers: must live in RAM.
+    static mut TX_BUF: [u8; cert_app::reply::LINE_MAX] = [0; cert_app::reply::LINE_MAX];
+    static mut RX_BUF: [u8; 1] = [0];
+
+    let p = pac::Peripherals::take().expect("peripherals taken once");
+    // An accurate baud rate needs the 32 MHz crystal, not the RC oscillator.
+    let _clocks = Clocks::new(p.CLOCK).enable_ext_hfosc();
+    let port0 = p0::Parts::new(p.P0);
+    // LED1..LED4 are P0.13..P0.16, lit when the pin is low: start dark.
+    let act = ActiveLow(port0.p0_13.into_push_pull_output(Level::High).degrade());
+    let fallback = ActiveLow(port0.p0_14.into_push_pull_output(Level::High).degrade());
+    // The virtual COM port: P0.06 is the chip's TXD, P0.08 its RXD (no flow control).
+    let pins = uarte::Pins {
+        txd: port0.p0_06.into_push_pull_output(Level::High).degrade(),
+        rxd: port0.p0_08.into_floating_input().degrade(),
+        cts: None,
+        rts: None,
+    };
+    let uarte = Uarte::new(p.UARTE0, pins, Parity::EXCLUDED, Baudrate::BAUD115200);
+    let (mut tx, mut rx) = uarte
+        .split(TX_BUF, RX_BUF)
+        .expect("UARTE buffers are in RAM");
+
+    let model = match Model::from_bytes(MODEL) {
+        Ok(model) => model,
+        Err(e) => defmt::panic!("model: {}", e),
+    };
+    defmt::info!(
+        "model: {=usize} inputs, {=usize} classes, {=usize} parameters; certifying at eps {=f32}",
+        model.input_len(),
+        model.classes(),
+        model.parameter_count(),
+        EPS
+    );
+    let Ok(mut station) = Station::new(model, EPS, act, fallback);
+    defmt::info!(
+        "waiting for frames of {=usize} pixels on UARTE0 (VCOM, 115200 8N1); LED1 = certified, LED2 = fall back",
+        INPUT_LEN
+    );
+
+    let mut frame = 0u32;
+    loop {
+        match serve_one(&mut station, &mut rx, &mut tx, PIXELS, INPUT, SCRATCH) {
+            Ok(Round::Decided(v)) => defmt::info!(
+                "frame {=u32}: class={=usize} certified={=bool} min_margin={=i32} -> {=str}",
+                frame,
+                v.cert.class,
+                v.cert.certified,
+                v.cert.min_margin(),
+                if v.cert.certified {
+                    "LED1 act"
+                } else {
+                    "LED2 fall back"
+                }
+            ),
+            Ok(Round::Rejected(e)) => defmt::warn!("frame {=u32}: rejected: {}", frame, e),
+            Ok(Round::Failed(e)) => defmt::error!("frame {=u32}: not decided: {}", frame, e),
+            Err(ServeError::Read(e)) => defmt::warn!("uart read: {}", e.kind()),
+            Err(ServeError::Write(e)) => defmt::warn!("uart write: {}", e.kind()),
+            // A UART never ends.
+            Err(ServeError::Eof) => {}
+        }
+        frame = frame.wrapping_add(1);
+    }
+}
+
+#[exception]
+unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
+    defmt::error!("HardFault at pc={=u32:#010x}", frame.pc());
+    panic_probe::hard_fault()
+}

@@ -1,0 +1,93 @@
+//! `certnn inspect`.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use cert_runtime::{Layer, Output};
+use clap::Args;
+use serde_json::json;
+
+use super::model_file;
+
+/// Show what a model file holds: input quantiser, layers and shapes,
+/// quantisation, parameter count, flash and RAM needs.
+#[derive(Args, Debug)]
+#[command(after_help = "Example:
+  certnn inspect --model models/cnn-small-eps0.1.cert --json")]
+pub struct InspectArgs {
+    /// Model file.
+    #[arg(long, value_name = "FILE")]
+    model: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `certnn inspect`.
+pub fn run(args: InspectArgs) -> Result<()> {
+    let bytes = model_file::read(&args.model)?;
+    let model = model_file::parse(&args.model, &bytes)?;
+    let header = model.header();
+    let shapes = model.shapes();
+    let layers: Vec<_> = model
+        .layers()
+        .iter()
+        .enumerate()
+        .map(|(i, layer)| {
+            let (kind, geometry) = match layer {
+                Layer::Dense(d) => ("dense", json!({ "inputs": d.inputs, "outputs": d.outputs })),
+                Layer::Conv2d(c) => (
+                    "conv2d",
+                    json!({ "in_channels": c.in_channels, "out_channels": c.out_channels, "kernel": c.kernel, "stride": c.stride, "padding": c.padding }),
+                ),
+            };
+            let output = match layer.params().output {
+                Output::Requantize(rq) => json!({ "requantize": { "scale": rq.scale, "zero_point": rq.zero_point, "min": rq.min, "max": rq.max } }),
+                Output::Logits { scale } => json!({ "logits": { "scale": scale } }),
+            };
+            let (i_shape, o_shape) = (shapes[i], shapes[i + 1]);
+            json!({
+                "kind": kind,
+                "geometry": geometry,
+                "input_shape": [i_shape.channels, i_shape.height, i_shape.width],
+                "output_shape": [o_shape.channels, o_shape.height, o_shape.width],
+                "weights": layer.params().weights.len(),
+                "output": output,
+            })
+        })
+        .collect();
+    let info = json!({
+        "model": args.model,
+        "description": header.description,
+        "input": {
+            "shape": [header.input.channels, header.input.height, header.input.width],
+            "scale": header.input.scale,
+            "zero_point": header.input.zero_point,
+            "domain": [header.input.domain_min, header.input.domain_max],
+        },
+        "classes": header.classes,
+        "class_names": header.class_names,
+        "parameters": model.parameter_count(),
+        "flash_bytes": bytes.len(),
+        "predict_scratch_bytes": 2 * model.predict_scratch_len(),
+        "certify_scratch_bytes": model.certify_scratch_bytes(),
+        "layers": layers,
+    });
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&info)?);
+        return Ok(());
+    }
+    println!("{}: {}", args.model.display(), header.description);
+    println!(
+        "input {}x{}x{}, q = round(x / {:.6}) + {}, domain [{}, {}]; {} classes",
+        header.input.channels, header.input.height, header.input.width, header.input.scale, header.input.zero_point, header.input.domain_min, header.input.domain_max, header.classes
+    );
+    for (i, l) in info["layers"].as_array().into_iter().flatten().enumerate() {
+        println!("  {i}: {:<6} {} -> {}  {} weights  {}", l["kind"].as_str().unwrap_or(""), l["input_shape"], l["output_shape"], l["weights"], l["output"]);
+    }
+    println!(
+        "parameters {}, flash {} bytes, scratch RAM {} bytes (predict) / {} bytes (certify)",
+        info["parameters"], info["flash_bytes"], info["predict_scratch_bytes"], info["certify_scratch_bytes"]
+    );
+    Ok(())
+}

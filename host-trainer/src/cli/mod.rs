@@ -1,0 +1,60 @@
+//! Command-line interface.
+
+mod bench_cmd;
+mod certify_cmd;
+mod data_args;
+mod eval_cmd;
+mod export_cmd;
+mod inspect_cmd;
+mod model_file;
+mod predict_cmd;
+mod train_cmd;
+mod vectors_cmd;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+/// Train certifiably robust networks (fast IBP, Shi et al. 2021), export
+/// them as int8 model files, and certify inputs with the exact integer
+/// arithmetic the microcontroller runs.
+#[derive(Parser, Debug)]
+#[command(name = "certnn", version, propagate_version = true)]
+#[command(after_help = "Typical session:
+  certnn train --arch cnn-small --eps-train 0.2 --eps 0.1 --epochs 30 --out runs/small-0.1
+  certnn eval --run runs/small-0.1
+  certnn export --run runs/small-0.1 --out models/cnn-small-eps0.1.cert
+  certnn certify --model models/cnn-small-eps0.1.cert --eps 0.1
+
+Data defaults to the 10,000 real MNIST digits vendored in data/mnist-10k.")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    Train(train_cmd::TrainArgs),
+    Eval(eval_cmd::EvalArgs),
+    Export(export_cmd::ExportArgs),
+    Certify(certify_cmd::CertifyArgs),
+    Predict(predict_cmd::PredictArgs),
+    Radius(predict_cmd::RadiusArgs),
+    Inspect(inspect_cmd::InspectArgs),
+    Vectors(vectors_cmd::VectorsArgs),
+    Bench(bench_cmd::BenchArgs),
+}
+
+/// Parses the command line and runs the subcommand.
+pub fn run() -> Result<()> {
+    match Cli::parse().command {
+        Command::Train(args) => train_cmd::run(args),
+        Command::Eval(args) => eval_cmd::run(args),
+        Command::Export(args) => export_cmd::run(args),
+        Command::Certify(args) => certify_cmd::run(args),
+        Command::Predict(args) => predict_cmd::run_predict(args),
+        Command::Radius(args) => predict_cmd::run_radius(args),
+        Command::Inspect(args) => inspect_cmd::run(args),
+        Command::Vectors(args) => vectors_cmd::run(args),
+        Command::Bench(args) => bench_cmd::run(args),
+    }
+}

@@ -1,0 +1,63 @@
+//! Evaluation of a float network: clean, PGD-attacked and IBP-verified accuracy.
+
+mod pgd;
+
+pub use pgd::{PgdConfig, pgd_correct};
+
+use burn::module::Module;
+use burn::tensor::{Device, Int, Tensor};
+use serde::Serialize;
+
+use crate::data::{Dataset, batch};
+use crate::ibp::{Bounds, Mode, propagate, verified};
+use crate::model::Net;
+
+/// Accuracies over a set, as fractions in `[0, 1]`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Accuracy {
+    /// Images evaluated.
+    pub samples: usize,
+    /// eps of the attack and of the verification.
+    pub eps: f32,
+    /// Correct on the clean images.
+    pub clean: f32,
+    /// Correct under the PGD attack (`None` when not run).
+    pub pgd: Option<f32>,
+    /// Proven correct for every input within eps by IBP.
+    pub verified: f32,
+}
+
+/// Clean and IBP-verified correctness of one batch, with running statistics.
+pub fn clean_and_verified(net: &Net, x: Tensor<4>, y: Tensor<1, Int>, eps: f32) -> (Tensor<1, Int>, Tensor<1, Int>) {
+    let pass = propagate(net, Some(x.clone()), Some(Bounds::around(x, eps, 0.0, 1.0)), Some(y.clone()), Mode::Eval, false);
+    let logits = pass.logits.expect("a clean batch was given");
+    let margins = pass.margins.expect("a box and labels were given");
+    let clean = logits.argmax(1).reshape([-1]).equal(y).int();
+    (clean, verified(margins).int())
+}
+
+/// Evaluates `net` on `set` at `eps`; `pgd` adds the attack.
+pub fn evaluate(net: &Net, set: &Dataset, eps: f32, pgd: Option<&PgdConfig>, batch_size: usize, device: &Device) -> Accuracy {
+    let plain = net.valid();
+    let plain_device = device.clone().inner();
+    let (mut clean, mut verified_count, mut attacked) = (0i64, 0i64, 0i64);
+    let indices: Vec<usize> = (0..set.len()).collect();
+    for chunk in indices.chunks(batch_size.max(1)) {
+        let (x, y) = batch(set, chunk, &plain_device);
+        let (c, v) = clean_and_verified(&plain, x, y, eps);
+        clean += c.sum().into_scalar::<i64>();
+        verified_count += v.sum().into_scalar::<i64>();
+        if let Some(cfg) = pgd {
+            let (x, y) = batch(set, chunk, device);
+            attacked += pgd_correct(net, x, y, eps, cfg).int().sum().into_scalar::<i64>();
+        }
+    }
+    let n = set.len().max(1) as f32;
+    Accuracy {
+        samples: set.len(),
+        eps,
+        clean: clean as f32 / n,
+        pgd: pgd.map(|_| attacked as f32 / n),
+        verified: verified_count as f32 / n,
+    }
+}

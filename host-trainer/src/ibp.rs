@@ -1,0 +1,246 @@
+//! Interval bound propagation over burn tensors, centre/radius form.
+//!
+//! One pass carries up to three tensors through the network: the clean
+//! batch, and the centre and radius of the input box. Linear maps take the
+//! centre through the layer and the radius through `|W|`; BatchNorm uses the
+//! statistics of the clean batch in training (not detached) and the running
+//! statistics in evaluation; ReLU maps `[c - r, c + r]` to
+//! `[relu(c - r), relu(c + r)]`. The classifier is folded with the
+//! specification (rows `e_y - e_j`), which bounds every margin `f_y - f_j`
+//! directly.
+
+use burn::nn::BatchNorm;
+use burn::tensor::activation::{log_softmax, relu};
+use burn::tensor::module::conv2d;
+use burn::tensor::ops::ConvOptions;
+use burn::tensor::{Bool, Int, Tensor};
+
+use crate::model::{ConvBlock, DenseBlock, Net};
+
+/// Whether BatchNorm uses batch statistics (and updates its running ones).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Batch statistics of the clean batch; running statistics updated.
+    Train,
+    /// Running statistics.
+    Eval,
+}
+
+/// An input box in centre/radius form.
+#[derive(Debug, Clone)]
+pub struct Bounds<const D: usize> {
+    /// Centre `(u + l) / 2`.
+    pub centre: Tensor<D>,
+    /// Radius `(u - l) / 2`, non-negative.
+    pub radius: Tensor<D>,
+}
+
+impl<const D: usize> Bounds<D> {
+    /// The box `[x - eps, x + eps]` intersected with `[lo, hi]`.
+    pub fn around(x: Tensor<D>, eps: f32, lo: f32, hi: f32) -> Self {
+        let lower = x.clone().sub_scalar(eps).clamp_min(lo);
+        let upper = x.add_scalar(eps).clamp_max(hi);
+        Bounds::from_limits(lower, upper)
+    }
+
+    /// The box `[lower, upper]`.
+    pub fn from_limits(lower: Tensor<D>, upper: Tensor<D>) -> Self {
+        Bounds {
+            centre: (upper.clone() + lower.clone()).div_scalar(2.0),
+            radius: (upper - lower).div_scalar(2.0),
+        }
+    }
+
+    /// Lower limit.
+    pub fn lower(&self) -> Tensor<D> {
+        self.centre.clone() - self.radius.clone()
+    }
+
+    /// Upper limit.
+    pub fn upper(&self) -> Tensor<D> {
+        self.centre.clone() + self.radius.clone()
+    }
+
+    fn relu(self) -> Self {
+        Bounds::from_limits(relu(self.lower()), relu(self.upper()))
+    }
+}
+
+/// What one propagation produced.
+pub struct Pass {
+    /// Logits of the clean batch, when a clean batch was given.
+    pub logits: Option<Tensor<2>>,
+    /// Lower bounds of `f_y - f_j`, `[batch, classes]` (0 at `j = y`), when
+    /// a box and labels were given.
+    pub margins: Option<Tensor<2>>,
+    /// Pre-activation bounds (after BatchNorm) of every ReLU layer,
+    /// flattened to `[batch, units]`, when asked for.
+    pub preactivations: Vec<Bounds<2>>,
+}
+
+/// The tensors one propagation carries.
+struct Flow<const D: usize> {
+    clean: Option<Tensor<D>>,
+    bounds: Option<Bounds<D>>,
+}
+
+/// Propagates a clean batch and/or an input box through `net`.
+///
+/// `labels` are needed for the margins. With `keep_preactivations`, the
+/// bounds before every ReLU are returned (for the warm-up regularisers).
+pub fn propagate(
+    net: &Net,
+    clean: Option<Tensor<4>>,
+    input_box: Option<Bounds<4>>,
+    labels: Option<Tensor<1, Int>>,
+    mode: Mode,
+    keep_preactivations: bool,
+) -> Pass {
+    let mut preactivations = Vec::new();
+    let mut flow = Flow { clean, bounds: input_box };
+    for block in &net.convs {
+        flow = conv_block(block, flow, mode);
+        if keep_preactivations && let Some(b) = &flow.bounds {
+            preactivations.push(flatten(b.clone()));
+        }
+        flow = activate(flow);
+    }
+    let mut flow = Flow { clean: flow.clean.map(|t| t.flatten(1, 3)), bounds: flow.bounds.map(flatten) };
+    for block in &net.dense {
+        flow = dense_block(block, flow, mode);
+        if keep_preactivations && let Some(b) = &flow.bounds {
+            preactivations.push(b.clone());
+        }
+        flow = activate(flow);
+    }
+    let logits = flow.clean.map(|x| net.head.forward(x));
+    let margins = match (flow.bounds, labels) {
+        (Some(b), Some(y)) => Some(margin_bounds(net, b, y)),
+        _ => None,
+    };
+    Pass { logits, margins, preactivations }
+}
+
+fn flatten(b: Bounds<4>) -> Bounds<2> {
+    Bounds { centre: b.centre.flatten(1, 3), radius: b.radius.flatten(1, 3) }
+}
+
+fn activate<const D: usize>(flow: Flow<D>) -> Flow<D> {
+    Flow { clean: flow.clean.map(relu), bounds: flow.bounds.map(Bounds::relu) }
+}
+
+fn conv_block(block: &ConvBlock, flow: Flow<4>, mode: Mode) -> Flow<4> {
+    let conv = &block.conv;
+    let abs_weight = conv.weight.val().abs();
+    let p = block.padding;
+    let options = ConvOptions::new(conv.stride, [p, p], conv.dilation, conv.groups);
+    let flow = Flow {
+        clean: flow.clean.map(|x| conv.forward(x)),
+        bounds: flow.bounds.map(|b| Bounds {
+            centre: conv.forward(b.centre),
+            radius: conv2d(b.radius, abs_weight, None, options),
+        }),
+    };
+    batch_norm(&block.bn, flow, mode)
+}
+
+fn dense_block(block: &DenseBlock, flow: Flow<2>, mode: Mode) -> Flow<2> {
+    let linear = &block.linear;
+    let flow = Flow {
+        clean: flow.clean.map(|x| linear.forward(x)),
+        bounds: flow.bounds.map(|b| Bounds {
+            centre: linear.forward(b.centre),
+            radius: b.radius.matmul(linear.weight.val().abs()),
+        }),
+    };
+    batch_norm(&block.bn, flow, mode)
+}
+
+/// BatchNorm as a per-channel affine map `w x + b`, applied to the clean
+/// batch, the centre, and (through `|w|`) the radius.
+fn batch_norm<const D: usize>(bn: &BatchNorm, flow: Flow<D>, mode: Mode) -> Flow<D> {
+    let (mean, var) = match mode {
+        Mode::Eval => (bn.running_mean.value(), bn.running_var.value()),
+        Mode::Train => {
+            // Statistics of the clean batch, or of the box centres when no
+            // clean batch is carried; gradients flow through them.
+            let source = match (&flow.clean, &flow.bounds) {
+                (Some(x), _) => x.clone(),
+                (None, Some(b)) => b.centre.clone(),
+                (None, None) => return flow,
+            };
+            let (mean, var) = channel_stats(source);
+            update_running(bn, mean.clone().detach(), var.clone().detach());
+            (mean, var)
+        }
+    };
+    let scale = bn.gamma.val() / var.add_scalar(bn.epsilon).sqrt();
+    let shift = bn.beta.val() - mean * scale.clone();
+    let (scale, shift) = (per_channel::<D>(scale), per_channel::<D>(shift));
+    Flow {
+        clean: flow.clean.map(|x| x * scale.clone() + shift.clone()),
+        bounds: flow.bounds.map(|b| Bounds {
+            centre: b.centre * scale.clone() + shift.clone(),
+            radius: b.radius * scale.clone().abs(),
+        }),
+    }
+}
+
+/// Mean and (population) variance per channel (dimension 1).
+fn channel_stats<const D: usize>(x: Tensor<D>) -> (Tensor<1>, Tensor<1>) {
+    let channels = x.dims()[1];
+    let per_channel: Tensor<2> = x.swap_dims(0, 1).reshape([channels as i32, -1]);
+    let mean = per_channel.clone().mean_dim(1);
+    let var = (per_channel - mean.clone()).square().mean_dim(1);
+    (mean.reshape([channels]), var.reshape([channels]))
+}
+
+fn update_running(bn: &BatchNorm, mean: Tensor<1>, var: Tensor<1>) {
+    let m = bn.momentum;
+    let device = mean.device();
+    let running_mean = bn.running_mean.value_sync().to_device(&device);
+    let running_var = bn.running_var.value_sync().to_device(&device);
+    bn.running_mean.update(running_mean.mul_scalar(1.0 - m).add(mean.mul_scalar(m)));
+    bn.running_var.update(running_var.mul_scalar(1.0 - m).add(var.mul_scalar(m)));
+}
+
+/// Reshapes a `[C]` vector to broadcast over dimension 1 of a rank-`D` tensor.
+fn per_channel<const D: usize>(v: Tensor<1>) -> Tensor<D> {
+    let mut shape = [1i32; D];
+    shape[1] = v.dims()[0] as i32;
+    v.reshape(shape)
+}
+
+/// Margin lower bounds by last-layer elision: for label `y`, the rows
+/// `W_y - W_j` propagate the final box in one step.
+fn margin_bounds(net: &Net, b: Bounds<2>, labels: Tensor<1, Int>) -> Tensor<2> {
+    let weight = net.head.weight.val(); // [features, classes]
+    let [batch, features] = b.centre.dims();
+    let classes = weight.dims()[1];
+    let centre_logits = net.head.forward(b.centre); // bias cancels in differences
+    let own = centre_logits.clone().gather(1, labels.clone().reshape([batch, 1]));
+    let centre_margin = own - centre_logits; // [batch, classes]
+    let own_rows = weight.clone().transpose().select(0, labels); // [batch, features]
+    let diff = own_rows.reshape([batch, features, 1]) - weight.reshape([1, features, classes]);
+    let radius_margin = b.radius.reshape([batch, 1, features]).matmul(diff.abs()).reshape([batch, classes]);
+    centre_margin - radius_margin
+}
+
+/// Mean cross entropy of `logits` against `labels`.
+pub fn cross_entropy(logits: Tensor<2>, labels: Tensor<1, Int>) -> Tensor<1> {
+    let batch = logits.dims()[0];
+    log_softmax(logits, 1).gather(1, labels.reshape([batch, 1])).neg().mean()
+}
+
+/// The robust loss `mean log(1 + sum_{j != y} exp(-lb_j))`: the cross
+/// entropy of the logits `-lb` (where `-lb_y = 0`) against the label.
+pub fn robust_loss(margins: Tensor<2>, labels: Tensor<1, Int>) -> Tensor<1> {
+    cross_entropy(margins.neg(), labels)
+}
+
+/// Per sample: are all margins `f_y - f_j`, `j != y`, provably positive?
+pub fn verified(margins: Tensor<2>) -> Tensor<1, Bool> {
+    let classes = margins.dims()[1] as i64;
+    // lb_y = 0 exactly; each of the other classes - 1 bounds must be > 0.
+    margins.greater_elem(0.0).int().sum_dim(1).reshape([-1]).equal_elem(classes - 1)
+}

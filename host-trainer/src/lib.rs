@@ -1,0 +1,10 @@
+//! Certified-robust training with fast interval bound propagation (Shi et
+//! al. 2021) on burn, and export to int8 models for `cert-runtime`.
+
+pub mod data;
+pub mod ibp;
+pub mod model;
+pub mod eval;
+pub mod train;
+pub mod report;
+pub mod export;

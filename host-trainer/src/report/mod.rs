@@ -1,0 +1,57 @@
+//! What a run tells its user: per-epoch metrics and training curves.
+
+mod plot;
+
+pub use plot::plot_curves;
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+/// One line of `metrics.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochMetrics {
+    /// Epoch, 1-based.
+    pub epoch: usize,
+    /// eps at the end of the epoch.
+    pub eps_train: f32,
+    /// Learning rate of the epoch.
+    pub lr: f64,
+    /// Mean training loss.
+    pub loss: f32,
+    /// Clean accuracy on the training batches (running statistics not used).
+    pub train_clean: f32,
+    /// Verified accuracy on the training batches at the current eps.
+    pub train_verified: f32,
+    /// eps of the validation numbers.
+    pub eps: f32,
+    /// Validation clean accuracy.
+    pub val_clean: f32,
+    /// Validation PGD accuracy.
+    pub val_pgd: Option<f32>,
+    /// Validation IBP-verified accuracy.
+    pub val_verified: f32,
+    /// Seconds spent training this epoch (validation excluded).
+    pub seconds: f32,
+}
+
+/// Appends one epoch to `metrics.jsonl`.
+pub fn append_metrics(path: &Path, m: &EpochMetrics) -> Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    writeln!(file, "{}", serde_json::to_string(m)?).with_context(|| format!("writing {}", path.display()))
+}
+
+/// Reads every epoch of `metrics.jsonl`.
+pub fn read_metrics(path: &Path) -> Result<Vec<EpochMetrics>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).with_context(|| format!("parsing {}", path.display())))
+        .collect()
+}

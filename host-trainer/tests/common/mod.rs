@@ -1,0 +1,52 @@
+//! A small, fast training configuration on the vendored digits.
+
+use std::path::Path;
+
+use host_trainer::data::{Dataset, default_data_dir, load_mnist_dir};
+use host_trainer::model::Init;
+use host_trainer::train::{DataFiles, TrainConfig};
+
+/// The vendored MNIST digits: (train, test).
+pub fn digits() -> (Dataset, Dataset) {
+    let splits = load_mnist_dir(&default_data_dir()).expect("vendored data");
+    (splits.train, splits.test)
+}
+
+/// An MLP trained briefly at eps 0.05 on `images` training digits.
+pub fn tiny_config(dir: &Path, images: usize, epochs: usize) -> (TrainConfig, Dataset) {
+    let (train, _) = digits();
+    let train = train.take(images);
+    let data = default_data_dir();
+    let cfg = TrainConfig {
+        arch: "mlp:64".into(),
+        eps_train: 0.05,
+        eps: 0.05,
+        init: Init::ShiBn,
+        epochs,
+        batch_size: 64,
+        lr: 2e-3,
+        lr_milestones: vec![epochs - 1],
+        lr_factor: 0.2,
+        ramp_start: 2,
+        ramp_length: 1,
+        reg_lambda: 0.5,
+        reg_tau: 0.5,
+        clean_weight: 0.0,
+        grad_clip: 10.0,
+        val_fraction: 0.1,
+        val_pgd_steps: 2,
+        qat_epochs: 0,
+        seed: 1,
+        data: DataFiles {
+            train_images: data.join("train-images-idx3-ubyte.gz"),
+            train_labels: data.join("train-labels-idx1-ubyte.gz"),
+            test_images: data.join("test-images-idx3-ubyte.gz"),
+            test_labels: data.join("test-labels-idx1-ubyte.gz"),
+        },
+        command: "test".into(),
+        input: train.shape,
+        classes: 10,
+    };
+    std::fs::create_dir_all(dir).unwrap();
+    (cfg, train)
+}

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The whole test suite: unit, property and training tests of every crate,
+# the Cortex-M build of the runtime, and the firmware in QEMU compared bit
+# for bit with the host.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+export PATH="$HOME/.cargo/bin:$PATH"
+echo "== no_std build of cert-runtime for thumbv7em-none-eabihf"
+firmware/build.sh >/dev/null
+echo "== cargo test --release --workspace"
+cargo test --release --workspace

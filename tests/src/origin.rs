@@ -1,0 +1,164 @@
+//! Which source each byte of code came from, by the DWARF line table: an
+//! instruction inlined from cert-runtime counts as cert-runtime's wherever
+//! it was inlined, which symbol sizes cannot tell under LTO.
+
+use std::collections::BTreeMap;
+
+use addr2line::gimli::{self, EndianSlice, LittleEndian};
+use object::{Object, ObjectSection};
+
+/// Crates cert-runtime brings along (its dependencies, transitively).
+const RUNTIME_DEPS: &[&str] = &[
+    "postcard",
+    "serde",
+    "serde_core",
+    "heapless",
+    "hash32",
+    "micromath",
+    "crc",
+    "crc-catalog",
+    "cobs",
+];
+
+/// Where code comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Origin {
+    /// `cert-runtime/src`, test-vector decoding aside.
+    Runtime,
+    /// `cert-runtime/src/vectors.rs`: only test firmware decodes vectors.
+    Vectors,
+    /// The crates in [`RUNTIME_DEPS`].
+    RuntimeDeps,
+    /// `firmware/src`.
+    Firmware,
+    /// Other crates: cortex-m, defmt, semihosting.
+    Platform,
+    /// Rust's `core` and `compiler_builtins`.
+    Core,
+    /// Code without line information.
+    Unknown,
+}
+
+impl Origin {
+    /// A short name for tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Origin::Runtime => "cert-runtime",
+            Origin::Vectors => "cert-runtime test-vector decoding",
+            Origin::RuntimeDeps => "runtime deps (postcard, serde, heapless, micromath, crc)",
+            Origin::Firmware => "firmware",
+            Origin::Platform => "platform (cortex-m, defmt, semihosting)",
+            Origin::Core => "core, compiler_builtins",
+            Origin::Unknown => "no line info",
+        }
+    }
+
+    /// Classifies a source path.
+    fn of(path: &str) -> Origin {
+        if path.contains("cert-runtime/src/vectors.rs") {
+            return Origin::Vectors;
+        }
+        if path.contains("cert-runtime/src/") {
+            return Origin::Runtime;
+        }
+        if path.contains("firmware/src/") {
+            return Origin::Firmware;
+        }
+        if let Some((_, rest)) = path.split_once("/registry/src/") {
+            // `<index>/<crate>-<version>/...`
+            let dir = rest.split('/').nth(1).unwrap_or_default();
+            let krate = dir.rsplit_once('-').map_or(dir, |(name, _)| name);
+            return match krate {
+                k if RUNTIME_DEPS.contains(&k) => Origin::RuntimeDeps,
+                "compiler_builtins" => Origin::Core,
+                _ => Origin::Platform,
+            };
+        }
+        if path.contains("library/") {
+            return Origin::Core;
+        }
+        Origin::Unknown
+    }
+}
+
+type Reader<'a> = EndianSlice<'a, LittleEndian>;
+type Context<'a> = addr2line::Context<Reader<'a>>;
+
+/// Bytes of `.text` per origin. Code inlined from `core` (iterators, slice
+/// helpers) counts for the innermost caller outside `core`; what the line
+/// table does not cover counts as [`Origin::Unknown`].
+pub fn code_by_origin(elf: &[u8]) -> Result<BTreeMap<Origin, u64>, gimli::Error> {
+    let file = object::File::parse(elf).map_err(|_| gimli::Error::Io)?;
+    let (start, end) = file
+        .section_by_name(".text")
+        .map_or((0, 0), |s| (s.address(), s.address() + s.size()));
+    let dwarf = gimli::Dwarf::load(|id| -> Result<Reader<'_>, gimli::Error> {
+        let data = file
+            .section_by_name(id.name())
+            .and_then(|s| s.data().ok())
+            .unwrap_or(&[]);
+        Ok(EndianSlice::new(data, LittleEndian))
+    })?;
+    let context = Context::from_dwarf(dwarf)?;
+    let mut bytes = BTreeMap::new();
+    for (address, len, _) in context.find_location_range(start, end)? {
+        *bytes.entry(origin_at(&context, address)?).or_insert(0) += len;
+    }
+    let covered: u64 = bytes.values().sum();
+    *bytes.entry(Origin::Unknown).or_insert(0) += (end - start).saturating_sub(covered);
+    Ok(bytes)
+}
+
+/// The origin of the innermost frame at `address` that is not `core`.
+fn origin_at(context: &Context<'_>, address: u64) -> Result<Origin, gimli::Error> {
+    let mut frames = context.find_frames(address).skip_all_loads()?;
+    let mut innermost = None;
+    while let Some(frame) = frames.next()? {
+        let origin = Origin::of(frame.location.and_then(|l| l.file).unwrap_or_default());
+        if !matches!(origin, Origin::Core | Origin::Unknown) {
+            return Ok(origin);
+        }
+        innermost.get_or_insert(origin);
+    }
+    Ok(innermost.unwrap_or(Origin::Unknown))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Origin;
+
+    #[test]
+    fn paths_are_classified() {
+        let registry = "/root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f";
+        for (path, origin) in [
+            (
+                "/work/main/cert-runtime/src/layer/dense.rs",
+                Origin::Runtime,
+            ),
+            ("/work/main/firmware/src/main.rs", Origin::Firmware),
+            (
+                &format!("{registry}/postcard-1.2.0/src/de/mod.rs"),
+                Origin::RuntimeDeps,
+            ),
+            (
+                &format!("{registry}/crc-catalog-2.4.0/src/lib.rs"),
+                Origin::RuntimeDeps,
+            ),
+            (
+                &format!("{registry}/defmt-1.2.0/src/lib.rs"),
+                Origin::Platform,
+            ),
+            (
+                &format!("{registry}/compiler_builtins-0.1.160/src/mem.rs"),
+                Origin::Core,
+            ),
+            (
+                "/rustc/59807616e/library/core/src/slice/iter.rs",
+                Origin::Core,
+            ),
+            ("", Origin::Unknown),
+        ] {
+            assert_eq!(Origin::of(path), origin, "{path}");
+        }
+    }
+}
