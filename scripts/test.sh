@@ -8,5 +8,7 @@ scripts/setup.sh
 export PATH="$HOME/.cargo/bin:$PATH"
 echo "== no_std build of cert-runtime for thumbv7em-none-eabihf"
 firmware/build.sh >/dev/null
-echo "== cargo test --release --workspace"
-cargo test --release --workspace
+echo "== cargo test --release --workspace (runtime, trainer, QEMU end-to-end, board builds)"
+cargo test --release --workspace --no-fail-fast
+echo "== board glue on the host (frames, replies, served model vs the runtime)"
+(cd boards && cargo test --release)

@@ -2,7 +2,8 @@
 //! buffers for it, and puts the linker scripts on the search path.
 //!
 //! - `CERT_MODEL`: the model file (absolute, or relative to this crate);
-//!   default `../../firmware/demo/demo.cert`.
+//!   default the shipped `../../models/mlp-eps0.1.cert` when it is there,
+//!   else the demo model `../../firmware/demo/demo.cert`.
 //! - `CERT_EPS`: the L-infinity radius in real input units; default the eps
 //!   of the model's test vectors (`NAME.cvec` beside `NAME.cert`, as `certnn
 //!   vectors` writes), i.e. the eps the host certified that model at.
@@ -16,12 +17,27 @@ use std::{env, fs};
 use cert_runtime::Model;
 use cert_runtime::vectors::Vectors;
 
+/// The default model when it is there: trained on MNIST, certified at 0.1.
+const SHIPPED: &str = "../../models/mlp-eps0.1.cert";
+/// The default model otherwise: a random dense 784-32-10 net.
+const DEMO: &str = "../../firmware/demo/demo.cert";
+
 fn main() {
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR"));
     println!("cargo:rerun-if-env-changed=CERT_MODEL");
     println!("cargo:rerun-if-env-changed=CERT_EPS");
-    let path = env::var_os("CERT_MODEL")
-        .map_or_else(|| PathBuf::from("../../firmware/demo/demo.cert"), PathBuf::from);
+    // A model shipped later changes the default.
+    println!("cargo:rerun-if-changed=../../models");
+    let path = env::var_os("CERT_MODEL").map_or_else(
+        || {
+            [SHIPPED, DEMO]
+                .into_iter()
+                .map(PathBuf::from)
+                .find(|p| p.is_file())
+                .unwrap_or_else(|| PathBuf::from(DEMO))
+        },
+        PathBuf::from,
+    );
     println!("cargo:rerun-if-changed={}", path.display());
     let bytes = fs::read(&path)
         .unwrap_or_else(|e| panic!("CERT_MODEL: cannot read {}: {e}", path.display()));

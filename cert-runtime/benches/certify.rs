@@ -171,23 +171,22 @@ impl Subject {
     fn report_ratios(&self) {
         let model = self.model();
         let mut scratch = vec![0; model.certify_scratch_len()];
-        let times: Vec<Duration> = self
+        let times = interleaved_times(self.operations.len(), |i| {
+            self.run(&model, self.operations[i], &mut scratch)
+        });
+        let summary: Vec<String> = self
             .operations
             .iter()
-            .map(|&op| time_per_call(|| self.run(&model, op, &mut scratch)))
+            .zip(&times)
+            .map(|(op, time)| format!("{} {time:.1?}", op.label()))
             .collect();
+        let parameters = model.parameter_count();
         println!(
-            "{}: {} parameters, {}",
+            "{}: {parameters} parameters, {}",
             self.name,
-            model.parameter_count(),
-            self.operations
-                .iter()
-                .zip(&times)
-                .map(|(op, time)| format!("{} {time:.1?}", op.label()))
-                .collect::<Vec<_>>()
-                .join(", ")
+            summary.join(", ")
         );
-        for (op, time) in self.operations.iter().zip(&times).skip(1) {
+        for (op, time) in self.operations.iter().zip(&times) {
             let Operation::Certify { eps, certified } = *op else {
                 continue;
             };
@@ -220,19 +219,30 @@ fn operations_for(model: &Model<'_>, input: &[f32]) -> Vec<Operation> {
     operations
 }
 
-/// Mean time of one call of `f`: the best of several timed batches.
-fn time_per_call(mut f: impl FnMut()) -> Duration {
-    let batch = 64;
-    (0..15)
-        .map(|_| {
-            let start = Instant::now();
-            for _ in 0..batch {
-                f();
-            }
-            start.elapsed() / batch
-        })
-        .min()
-        .expect("at least one batch")
+/// Mean time of one call of each of `count` operations (`run(i)` runs
+/// operation `i` once): batches of the operations alternate for many
+/// rounds, so that load from other processes hits all of them alike, and
+/// each operation's fastest batch counts.
+fn interleaved_times(count: usize, mut run: impl FnMut(usize)) -> Vec<Duration> {
+    const ROUNDS: usize = 30;
+    const BATCH_TARGET: Duration = Duration::from_millis(5);
+    let mut batch = |i: usize, calls: u32| {
+        let start = Instant::now();
+        for _ in 0..calls {
+            run(i);
+        }
+        start.elapsed() / calls
+    };
+    let calls: Vec<u32> = (0..count)
+        .map(|i| (BATCH_TARGET.as_secs_f64() / batch(i, 3).as_secs_f64()).ceil() as u32)
+        .collect();
+    let mut best = vec![Duration::MAX; count];
+    for _ in 0..ROUNDS {
+        for i in 0..count {
+            best[i] = best[i].min(batch(i, calls[i].max(1)));
+        }
+    }
+    best
 }
 
 fn main() {

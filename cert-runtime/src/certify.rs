@@ -144,7 +144,9 @@ impl<'a> Model<'a> {
         }
         // At most u32::MAX - 1 grid steps (a huge max_eps / scale saturates
         // the cast), so that `steps + 1` below cannot overflow.
-        let steps = ((max_eps / scale) as u32).saturating_add(1).min(u32::MAX - 1);
+        let steps = ((max_eps / scale) as u32)
+            .saturating_add(1)
+            .min(u32::MAX - 1);
         let (mut good, mut bad) = (0u32, steps + 1);
         if self.certify(input, eps_at(steps), scratch)?.certified {
             good = steps;

@@ -13,10 +13,10 @@
 //! ```no_run
 //! use cert_runtime::Model;
 //!
-//! static MODEL: &[u8] = include_bytes!("../../models/mlp-eps0.1.cert");
+//! static MODEL: &[u8] = include_bytes!("../../models/cnn-small-eps0.1.cert");
 //!
 //! let model = Model::from_bytes(MODEL)?;
-//! let mut scratch = [0i16; 4096];
+//! let mut scratch = [0i16; 12_800]; // model.certify_scratch_len()
 //! let image = [0.0f32; 784];
 //! let cert = model.certify(&image, 0.1, &mut scratch)?;
 //! if cert.certified {

@@ -97,7 +97,10 @@ pub fn propagate(
     keep_preactivations: bool,
 ) -> Pass {
     let mut preactivations = Vec::new();
-    let mut flow = Flow { clean, bounds: input_box };
+    let mut flow = Flow {
+        clean,
+        bounds: input_box,
+    };
     for block in &net.convs {
         flow = conv_block(block, flow, mode);
         if keep_preactivations && let Some(b) = &flow.bounds {
@@ -105,7 +108,10 @@ pub fn propagate(
         }
         flow = activate(flow);
     }
-    let mut flow = Flow { clean: flow.clean.map(|t| t.flatten(1, 3)), bounds: flow.bounds.map(flatten) };
+    let mut flow = Flow {
+        clean: flow.clean.map(|t| t.flatten(1, 3)),
+        bounds: flow.bounds.map(flatten),
+    };
     for block in &net.dense {
         flow = dense_block(block, flow, mode);
         if keep_preactivations && let Some(b) = &flow.bounds {
@@ -118,15 +124,25 @@ pub fn propagate(
         (Some(b), Some(y)) => Some(margin_bounds(net, b, y)),
         _ => None,
     };
-    Pass { logits, margins, preactivations }
+    Pass {
+        logits,
+        margins,
+        preactivations,
+    }
 }
 
 fn flatten(b: Bounds<4>) -> Bounds<2> {
-    Bounds { centre: b.centre.flatten(1, 3), radius: b.radius.flatten(1, 3) }
+    Bounds {
+        centre: b.centre.flatten(1, 3),
+        radius: b.radius.flatten(1, 3),
+    }
 }
 
 fn activate<const D: usize>(flow: Flow<D>) -> Flow<D> {
-    Flow { clean: flow.clean.map(relu), bounds: flow.bounds.map(Bounds::relu) }
+    Flow {
+        clean: flow.clean.map(relu),
+        bounds: flow.bounds.map(Bounds::relu),
+    }
 }
 
 fn conv_block(block: &ConvBlock, flow: Flow<4>, mode: Mode) -> Flow<4> {
@@ -200,8 +216,10 @@ fn update_running(bn: &BatchNorm, mean: Tensor<1>, var: Tensor<1>) {
     let device = mean.device();
     let running_mean = bn.running_mean.value_sync().to_device(&device);
     let running_var = bn.running_var.value_sync().to_device(&device);
-    bn.running_mean.update(running_mean.mul_scalar(1.0 - m).add(mean.mul_scalar(m)));
-    bn.running_var.update(running_var.mul_scalar(1.0 - m).add(var.mul_scalar(m)));
+    bn.running_mean
+        .update(running_mean.mul_scalar(1.0 - m).add(mean.mul_scalar(m)));
+    bn.running_var
+        .update(running_var.mul_scalar(1.0 - m).add(var.mul_scalar(m)));
 }
 
 /// Reshapes a `[C]` vector to broadcast over dimension 1 of a rank-`D` tensor.
@@ -218,18 +236,27 @@ fn margin_bounds(net: &Net, b: Bounds<2>, labels: Tensor<1, Int>) -> Tensor<2> {
     let [batch, features] = b.centre.dims();
     let classes = weight.dims()[1];
     let centre_logits = net.head.forward(b.centre); // bias cancels in differences
-    let own = centre_logits.clone().gather(1, labels.clone().reshape([batch, 1]));
+    let own = centre_logits
+        .clone()
+        .gather(1, labels.clone().reshape([batch, 1]));
     let centre_margin = own - centre_logits; // [batch, classes]
     let own_rows = weight.clone().transpose().select(0, labels); // [batch, features]
     let diff = own_rows.reshape([batch, features, 1]) - weight.reshape([1, features, classes]);
-    let radius_margin = b.radius.reshape([batch, 1, features]).matmul(diff.abs()).reshape([batch, classes]);
+    let radius_margin = b
+        .radius
+        .reshape([batch, 1, features])
+        .matmul(diff.abs())
+        .reshape([batch, classes]);
     centre_margin - radius_margin
 }
 
 /// Mean cross entropy of `logits` against `labels`.
 pub fn cross_entropy(logits: Tensor<2>, labels: Tensor<1, Int>) -> Tensor<1> {
     let batch = logits.dims()[0];
-    log_softmax(logits, 1).gather(1, labels.reshape([batch, 1])).neg().mean()
+    log_softmax(logits, 1)
+        .gather(1, labels.reshape([batch, 1]))
+        .neg()
+        .mean()
 }
 
 /// The robust loss `mean log(1 + sum_{j != y} exp(-lb_j))`: the cross
@@ -242,5 +269,10 @@ pub fn robust_loss(margins: Tensor<2>, labels: Tensor<1, Int>) -> Tensor<1> {
 pub fn verified(margins: Tensor<2>) -> Tensor<1, Bool> {
     let classes = margins.dims()[1] as i64;
     // lb_y = 0 exactly; each of the other classes - 1 bounds must be > 0.
-    margins.greater_elem(0.0).int().sum_dim(1).reshape([-1]).equal_elem(classes - 1)
+    margins
+        .greater_elem(0.0)
+        .int()
+        .sum_dim(1)
+        .reshape([-1])
+        .equal_elem(classes - 1)
 }

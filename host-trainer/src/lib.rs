@@ -2,9 +2,9 @@
 //! al. 2021) on burn, and export to int8 models for `cert-runtime`.
 
 pub mod data;
+pub mod eval;
+pub mod export;
 pub mod ibp;
 pub mod model;
-pub mod eval;
-pub mod train;
 pub mod report;
-pub mod export;
+pub mod train;

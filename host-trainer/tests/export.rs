@@ -26,7 +26,10 @@ fn exported_model_round_trips_agrees_and_resists_attacks() {
     let (cfg, set) = common::tiny_config(dir.root(), 3000, 4);
     train(&dir, &cfg, &set, &device, Arc::new(AtomicBool::new(false))).unwrap();
     let net = load_net(&cfg, &dir.best_model(), &device).unwrap();
-    let bytes = export(&net, &cfg, &set, &device).unwrap().to_bytes().unwrap();
+    let bytes = export(&net, &cfg, &set, &device)
+        .unwrap()
+        .to_bytes()
+        .unwrap();
 
     // Round trip: decode and re-encode gives the same bytes.
     let model = Model::from_bytes(&bytes).unwrap();
@@ -37,13 +40,24 @@ fn exported_model_round_trips_agrees_and_resists_attacks() {
     let plain = net.valid();
     let indices: Vec<usize> = (0..test.len()).collect();
     let (x, _) = batch(&test, &indices, &device.clone().inner());
-    let logits = propagate(&plain, Some(x), None, None, Mode::Eval, false).logits.unwrap();
-    let float: Vec<i64> = logits.argmax(1).into_data().convert::<i64>().try_to_vec::<i64>().unwrap();
+    let logits = propagate(&plain, Some(x), None, None, Mode::Eval, false)
+        .logits
+        .unwrap();
+    let float: Vec<i64> = logits
+        .argmax(1)
+        .into_data()
+        .convert::<i64>()
+        .try_to_vec::<i64>()
+        .unwrap();
     let mut scratch = vec![0i16; model.certify_scratch_len()];
     let agree = (0..test.len())
         .filter(|&i| model.predict(test.image(i), &mut scratch).unwrap().class as i64 == float[i])
         .count();
-    assert!(agree as f32 >= 0.98 * test.len() as f32, "int8 and float agree on {agree} of {}", test.len());
+    assert!(
+        agree as f32 >= 0.98 * test.len() as f32,
+        "int8 and float agree on {agree} of {}",
+        test.len()
+    );
 
     // Certified test inputs: no counterexample from PGD through the float
     // network, nor from random points and corners of the box.
@@ -51,41 +65,76 @@ fn exported_model_round_trips_agrees_and_resists_attacks() {
     let subset = test.take(300);
     let (summary, results) = certify_set(&model, &subset, eps).unwrap();
     assert!(summary.certified_accuracy > 0.0);
-    let certified: Vec<usize> = results.iter().filter(|r| r.certified).map(|r| r.index).collect();
+    let certified: Vec<usize> = results
+        .iter()
+        .filter(|r| r.certified)
+        .map(|r| r.index)
+        .collect();
     let adversarial = pgd_adversarial(&net, &subset, &certified, eps, &device);
     let mut rng = rand::rngs::StdRng::seed_from_u64(5);
     for (k, &i) in certified.iter().enumerate() {
         let class = results[i].predicted;
         let image = subset.image(i);
-        assert_eq!(model.predict(&adversarial[k], &mut scratch).unwrap().class, class, "PGD broke certified image {i}");
+        assert_eq!(
+            model.predict(&adversarial[k], &mut scratch).unwrap().class,
+            class,
+            "PGD broke certified image {i}"
+        );
         for trial in 0..20 {
             let point: Vec<f32> = image
                 .iter()
                 .map(|&p| {
-                    let d = if trial % 2 == 0 { rng.random_range(-eps..=eps) } else if rng.random_bool(0.5) { eps } else { -eps };
+                    let d = if trial % 2 == 0 {
+                        rng.random_range(-eps..=eps)
+                    } else if rng.random_bool(0.5) {
+                        eps
+                    } else {
+                        -eps
+                    };
                     (p + d).clamp(0.0, 1.0)
                 })
                 .collect();
-            assert_eq!(model.predict(&point, &mut scratch).unwrap().class, class, "random point broke certified image {i}");
+            assert_eq!(
+                model.predict(&point, &mut scratch).unwrap().class,
+                class,
+                "random point broke certified image {i}"
+            );
         }
     }
 }
 
 /// PGD (L-infinity, 30 steps) on the float network against the true
 /// label; returns the adversarial images.
-fn pgd_adversarial(net: &host_trainer::model::Net, set: &host_trainer::data::Dataset, indices: &[usize], eps: f32, device: &Device) -> Vec<Vec<f32>> {
+fn pgd_adversarial(
+    net: &host_trainer::model::Net,
+    set: &host_trainer::data::Dataset,
+    indices: &[usize],
+    eps: f32,
+    device: &Device,
+) -> Vec<Vec<f32>> {
     use host_trainer::ibp::cross_entropy;
     let (x, y) = batch(set, indices, device);
     let x = x.without_autodiff();
-    let (lo, hi) = (x.clone().sub_scalar(eps).clamp_min(0.0), x.clone().add_scalar(eps).clamp_max(1.0));
+    let (lo, hi) = (
+        x.clone().sub_scalar(eps).clamp_min(0.0),
+        x.clone().add_scalar(eps).clamp_max(1.0),
+    );
     let mut adv = x;
     for _ in 0..30 {
         let input = adv.clone().autodiff().require_grad();
-        let logits = propagate(net, Some(input.clone()), None, None, Mode::Eval, false).logits.unwrap();
+        let logits = propagate(net, Some(input.clone()), None, None, Mode::Eval, false)
+            .logits
+            .unwrap();
         let grads = cross_entropy(logits, y.clone()).backward();
         let g = input.grad(&grads).unwrap();
-        adv = (adv + g.sign().mul_scalar(eps / 10.0)).max_pair(lo.clone()).min_pair(hi.clone());
+        adv = (adv + g.sign().mul_scalar(eps / 10.0))
+            .max_pair(lo.clone())
+            .min_pair(hi.clone());
     }
-    let values = adv.into_data().convert::<f32>().try_to_vec::<f32>().unwrap();
+    let values = adv
+        .into_data()
+        .convert::<f32>()
+        .try_to_vec::<f32>()
+        .unwrap();
     values.chunks(set.shape.len()).map(|c| c.to_vec()).collect()
 }

@@ -8,33 +8,67 @@ use host_trainer::model::{Arch, ImageShape, Init, Net};
 fn check(arch: &str, mode: Mode) {
     let device = Device::flex();
     device.seed(7);
-    let shape = ImageShape { channels: 1, height: 12, width: 12 };
+    let shape = ImageShape {
+        channels: 1,
+        height: 12,
+        width: 12,
+    };
     let net = Net::new(&arch.parse::<Arch>().unwrap(), Init::Shi, shape, 4, &device).unwrap();
     let batch = 16;
     let x: Tensor<4> = Tensor::random([batch, 1, 12, 12], Distribution::Uniform(0.0, 1.0), &device);
-    let labels: Tensor<1, Int> = Tensor::from_data(TensorData::new((0..batch as i64).map(|i| i % 4).collect(), [batch]), &device);
+    let labels: Tensor<1, Int> = Tensor::from_data(
+        TensorData::new((0..batch as i64).map(|i| i % 4).collect(), [batch]),
+        &device,
+    );
     let eps = 0.05;
     let input_box = Bounds::around(x.clone(), eps, 0.0, 1.0);
     // Train mode: the clean batch sets the BatchNorm statistics for every
     // tensor of the pass; sampling must use the same statistics, so the
     // samples are evaluated in eval mode after copying batch stats is not
     // possible; instead compare against eval mode only when mode is Eval.
-    let pass = propagate(&net, Some(x.clone()), Some(input_box.clone()), Some(labels.clone()), mode, true);
+    let pass = propagate(
+        &net,
+        Some(x.clone()),
+        Some(input_box.clone()),
+        Some(labels.clone()),
+        mode,
+        true,
+    );
     let margins = pass.margins.unwrap().into_data().to_vec::<f32>().unwrap();
     for trial in 0..200 {
         let u: Tensor<4> = if trial % 2 == 0 {
-            Tensor::random([batch, 1, 12, 12], Distribution::Uniform(-1.0, 1.0), &device)
+            Tensor::random(
+                [batch, 1, 12, 12],
+                Distribution::Uniform(-1.0, 1.0),
+                &device,
+            )
         } else {
-            Tensor::random([batch, 1, 12, 12], Distribution::Uniform(-1.0, 1.0), &device).sign() // corners
+            Tensor::random(
+                [batch, 1, 12, 12],
+                Distribution::Uniform(-1.0, 1.0),
+                &device,
+            )
+            .sign() // corners
         };
         let point = input_box.centre.clone() + input_box.radius.clone() * u;
-        let logits = propagate(&net, Some(point), None, None, Mode::Eval, false).logits.unwrap();
+        let logits = propagate(&net, Some(point), None, None, Mode::Eval, false)
+            .logits
+            .unwrap();
         let l = logits.into_data().to_vec::<f32>().unwrap();
-        let y = labels.clone().into_data().convert::<i64>().to_vec::<i64>().unwrap();
+        let y = labels
+            .clone()
+            .into_data()
+            .convert::<i64>()
+            .to_vec::<i64>()
+            .unwrap();
         for b in 0..batch {
             for j in 0..4 {
                 let margin = l[b * 4 + y[b] as usize] - l[b * 4 + j];
-                assert!(margin >= margins[b * 4 + j] - 1e-4, "{arch}: sample {b} class {j}: {margin} < bound {}", margins[b * 4 + j]);
+                assert!(
+                    margin >= margins[b * 4 + j] - 1e-4,
+                    "{arch}: sample {b} class {j}: {margin} < bound {}",
+                    margins[b * 4 + j]
+                );
             }
         }
     }

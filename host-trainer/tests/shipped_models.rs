@@ -20,19 +20,27 @@ fn shipped_models_match_their_cards_and_the_readme() {
         if path.extension().is_none_or(|e| e != "cert") {
             continue;
         }
-        let card: ModelCard = serde_json::from_slice(&std::fs::read(path.with_extension("json")).unwrap()).unwrap();
+        let card: ModelCard =
+            serde_json::from_slice(&std::fs::read(path.with_extension("json")).unwrap()).unwrap();
         let bytes = std::fs::read(&path).unwrap();
         let model = Model::from_bytes(&bytes).unwrap();
         assert_eq!(card.flash_bytes, bytes.len(), "{}", path.display());
         let (int8, _) = certify_set(&model, &test.take(card.int8.samples), card.eps).unwrap();
-        assert_eq!(int8, card.int8, "{}: certify disagrees with the card", path.display());
+        assert_eq!(
+            int8,
+            card.int8,
+            "{}: certify disagrees with the card",
+            path.display()
+        );
         let row = format!(
             "| {:.2}% | {:.2}% |",
             100.0 * card.int8.clean_accuracy,
             100.0 * card.int8.certified_accuracy
         );
         assert!(
-            readme.lines().any(|l| l.contains(&format!("`{}`", card.model)) && l.contains(&row)),
+            readme
+                .lines()
+                .any(|l| l.contains(&format!("`{}`", card.model)) && l.contains(&row)),
             "README has no row for {} with int8 figures {row}",
             card.model
         );

@@ -17,13 +17,28 @@ fn learns_and_resumes_bit_identically() {
 
     let straight = RunDir::new(tmp.path().join("straight"));
     let (cfg, set) = common::tiny_config(straight.root(), 1500, 3);
-    let done = train(&straight, &cfg, &set, &device, Arc::new(AtomicBool::new(false))).unwrap();
+    let done = train(
+        &straight,
+        &cfg,
+        &set,
+        &device,
+        Arc::new(AtomicBool::new(false)),
+    )
+    .unwrap();
     assert_eq!(done.epoch, 3);
     let metrics = read_metrics(&straight.metrics()).unwrap();
     assert_eq!(metrics.len(), 3);
     let last = metrics.last().unwrap();
-    assert!(last.val_clean > 0.6, "clean validation accuracy {}", last.val_clean);
-    assert!(last.val_verified > 0.1, "verified validation accuracy {}", last.val_verified);
+    assert!(
+        last.val_clean > 0.6,
+        "clean validation accuracy {}",
+        last.val_clean
+    );
+    assert!(
+        last.val_verified > 0.1,
+        "verified validation accuracy {}",
+        last.val_verified
+    );
     assert!(straight.plot().exists() && straight.best_model().exists());
 
     // Interrupt after the first batch (as Ctrl-C does), then resume.
@@ -31,10 +46,22 @@ fn learns_and_resumes_bit_identically() {
     let stop = Arc::new(AtomicBool::new(true));
     let first = train(&resumed, &cfg, &set, &device, stop).unwrap();
     assert_eq!((first.epoch, first.batch), (0, 1));
-    let done = train(&resumed, &cfg, &set, &device, Arc::new(AtomicBool::new(false))).unwrap();
+    let done = train(
+        &resumed,
+        &cfg,
+        &set,
+        &device,
+        Arc::new(AtomicBool::new(false)),
+    )
+    .unwrap();
     assert_eq!(done.epoch, 3);
     let again = read_metrics(&resumed.metrics()).unwrap();
     for (a, b) in metrics.iter().zip(&again) {
-        assert_eq!((a.val_clean, a.val_verified), (b.val_clean, b.val_verified), "epoch {}", a.epoch);
+        assert_eq!(
+            (a.val_clean, a.val_verified),
+            (b.val_clean, b.val_verified),
+            "epoch {}",
+            a.epoch
+        );
     }
 }

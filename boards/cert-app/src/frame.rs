@@ -188,10 +188,7 @@ mod tests {
                 let mut pixels = [0; 4];
                 let result = read_frame(&mut &bad[..], &mut pixels);
                 assert!(
-                    matches!(
-                        result,
-                        Err(ReadError::Frame(_)) | Err(ReadError::Eof)
-                    ),
+                    matches!(result, Err(ReadError::Frame(_)) | Err(ReadError::Eof)),
                     "byte {byte} bit {bit}: {result:?}"
                 );
             }

@@ -53,6 +53,9 @@ pub enum Round<GE> {
     Failed(StationError<GE>),
 }
 
+/// The round of a station whose gate drives `A` and `F`.
+pub type StationRound<A, F> = Round<cert_runtime::gate::Error<A, F>>;
+
 /// A stream error: the input ended or a peripheral failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -76,7 +79,7 @@ pub fn serve_one<R: Read, W: Write, A: OutputPin, F: OutputPin>(
     pixels: &mut [u8],
     input: &mut [f32],
     scratch: &mut [i16],
-) -> Result<Round<cert_runtime::gate::Error<A, F>>, ServeError<R::Error, W::Error>> {
+) -> Result<StationRound<A, F>, ServeError<R::Error, W::Error>> {
     let (round, line) = match frame::read_frame(rx, pixels) {
         Ok(()) => match station.decide(pixels, input, scratch) {
             Ok(verdict) => {

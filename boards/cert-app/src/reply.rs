@@ -26,11 +26,11 @@ impl Line {
     /// The reply to a decided frame.
     pub fn verdict(v: &Verdict) -> Line {
         let mut line = Line::new("ok class=");
-        line.number(v.cert.class as i64);
+        line.unsigned(v.cert.class);
         line.text(" certified=");
-        line.number(i64::from(v.cert.certified));
+        line.unsigned(usize::from(v.cert.certified));
         line.text(" min_margin=");
-        line.number(i64::from(v.cert.min_margin()));
+        line.signed(v.cert.min_margin());
         line.end()
     }
 
@@ -39,9 +39,9 @@ impl Line {
         match *e {
             FrameError::Length { got, expected } => {
                 let mut line = Line::new("err length got=");
-                line.number(i64::from(got));
+                line.unsigned(usize::from(got));
                 line.text(" expected=");
-                line.number(expected as i64);
+                line.unsigned(expected);
                 line.end()
             }
             FrameError::Checksum => Line::new("err checksum").end(),
@@ -93,10 +93,25 @@ impl Line {
     }
 
     /// Appends `n` in decimal.
-    fn number(&mut self, n: i64) {
-        let mut digits = [0u8; 20];
+    fn signed(&mut self, n: i32) {
+        if n < 0 {
+            self.byte(b'-');
+        }
+        self.digits(n.unsigned_abs());
+    }
+
+    /// Appends `n` in decimal (saturating at `u32::MAX`, far above any
+    /// class or input length).
+    fn unsigned(&mut self, n: usize) {
+        self.digits(u32::try_from(n).unwrap_or(u32::MAX));
+    }
+
+    /// Appends `n` in decimal. `u32`, not `u64`: 64-bit division would
+    /// link a software divider.
+    fn digits(&mut self, n: u32) {
+        let mut digits = [0u8; 10];
         let mut i = digits.len();
-        let mut rest = n.unsigned_abs();
+        let mut rest = n;
         loop {
             i -= 1;
             digits[i] = b'0' + (rest % 10) as u8;
@@ -104,9 +119,6 @@ impl Line {
             if rest == 0 {
                 break;
             }
-        }
-        if n < 0 {
-            self.text("-");
         }
         for &d in &digits[i..] {
             self.byte(d);
@@ -160,10 +172,23 @@ mod tests {
 
     #[test]
     fn numbers() {
-        for n in [0i64, 7, -7, 10, 412, i64::from(u16::MAX), -1_000_000] {
+        for n in [
+            0,
+            7,
+            -7,
+            10,
+            412,
+            i32::from(u16::MAX),
+            -1_000_000,
+            i32::MIN,
+            i32::MAX,
+        ] {
             let mut line = Line::new("");
-            line.number(n);
+            line.signed(n);
             assert_eq!(text(&line), std::format!("{n}"));
         }
+        let mut line = Line::new("");
+        line.unsigned(u32::MAX as usize);
+        assert_eq!(text(&line), "4294967295");
     }
 }

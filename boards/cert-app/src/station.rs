@@ -102,7 +102,10 @@ pub fn pixels_to_input<GE>(
     }
     let (min, max) = (spec.domain_min, spec.domain_max);
     for (x, &p) in input.iter_mut().zip(pixels) {
-        *x = (min + (max - min) * (f32::from(p) / 255.0)).clamp(min, max);
+        // Not `clamp`: its panic message would pull float formatting into flash.
+        *x = (min + (max - min) * (f32::from(p) / 255.0))
+            .max(min)
+            .min(max);
     }
     Ok(())
 }

@@ -67,7 +67,11 @@ fn serve_demo_inputs(eps: f32) -> usize {
     let mut x = vec![0f32; n];
     for case in vectors.cases() {
         case.input_into(&mut x).unwrap();
-        images.push(x.iter().map(|&v| (v * 255.0).round() as u8).collect::<Vec<u8>>());
+        images.push(
+            x.iter()
+                .map(|&v| (v * 255.0).round() as u8)
+                .collect::<Vec<u8>>(),
+        );
     }
     let mut stream = Vec::new();
     for (i, image) in images.iter().enumerate() {
@@ -86,7 +90,14 @@ fn serve_demo_inputs(eps: f32) -> usize {
     let mut scratch = vec![0i16; model.certify_scratch_len()];
     let mut rounds = Vec::new();
     loop {
-        match serve_one(&mut station, &mut rx, &mut tx, &mut pixels, &mut input, &mut scratch) {
+        match serve_one(
+            &mut station,
+            &mut rx,
+            &mut tx,
+            &mut pixels,
+            &mut input,
+            &mut scratch,
+        ) {
             Ok(round) => {
                 if let Round::Decided(v) = &round {
                     assert_eq!(act.0.get(), v.cert.certified);
@@ -102,7 +113,10 @@ fn serve_demo_inputs(eps: f32) -> usize {
     assert_eq!(rounds[1], Round::Rejected(FrameError::Checksum));
     assert_eq!(
         rounds[2],
-        Round::Rejected(FrameError::Length { got: 10, expected: n })
+        Round::Rejected(FrameError::Length {
+            got: 10,
+            expected: n
+        })
     );
 
     let replies: Vec<&str> = std::str::from_utf8(&tx).unwrap().lines().collect();
@@ -119,7 +133,11 @@ fn serve_demo_inputs(eps: f32) -> usize {
         let host = model.certify(&x, eps, &mut scratch).unwrap();
         assert_eq!(v.cert, host);
         let class = host.class;
-        let expected = if host.certified { Decision::Act { class } } else { Decision::FallBack { class } };
+        let expected = if host.certified {
+            Decision::Act { class }
+        } else {
+            Decision::FallBack { class }
+        };
         assert_eq!(v.decision, expected);
         assert_eq!(
             *line,

@@ -11,14 +11,15 @@
 
 use cert_app::{ActiveLow, Round, ServeError, Station, serve_one};
 use cert_runtime::Model;
-use cortex_m_rt::{ExceptionFrame, entry, exception};
+use core::panic::PanicInfo;
+
+use cortex_m_rt::entry;
 use defmt_rtt as _;
 use embedded_io::Error as _;
 use nrf52840_hal::clocks::Clocks;
 use nrf52840_hal::gpio::{Level, p0};
 use nrf52840_hal::pac;
 use nrf52840_hal::uarte::{self, Baudrate, Parity, Uarte};
-use panic_probe as _;
 
 include!(concat!(env!("OUT_DIR"), "/app.rs"));
 
@@ -96,8 +97,14 @@ fn main() -> ! {
     }
 }
 
-#[exception]
-unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
-    defmt::error!("HardFault at pc={=u32:#010x}", frame.pc());
-    panic_probe::hard_fault()
+/// Logs the panic, then faults: `probe-rs run` catches the HardFault,
+/// prints a backtrace and exits non-zero.
+#[panic_handler]
+fn panic(info: &PanicInfo) -> ! {
+    let (file, line) = info.location().map_or(("?", 0), |l| (l.file(), l.line()));
+    // `as_str` avoids pulling core::fmt (float formatting included) into flash.
+    let message = info.message().as_str().unwrap_or("(formatted message)");
+    defmt::error!("panic at {=str}:{=u32}: {=str}", file, line, message);
+    cortex_m::interrupt::disable();
+    cortex_m::asm::udf()
 }

@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 pub mod exercise;
+pub mod golden;
 
 use cert_runtime::builder::{LayerKind, LayerSpec, ModelSpec, OutputSpec, quantize_multiplier};
 use cert_runtime::{Certificate, InputSpec, Prediction, Shape};
@@ -294,7 +295,27 @@ pub fn random_model(seed: u64) -> ModelSpec {
     }
     let classes = rng.random_range(2..=4);
     layers.push(logits_layer(&mut rng, shape.len(), classes));
+    for layer in &mut layers {
+        if rng.random_bool(0.1) {
+            layer.bias = extreme_biases(&mut rng, &layer.weights, layer.bias.len());
+        }
+    }
     model_spec(input, layers, classes)
+}
+
+/// Biases of random sign as large as the loader's accumulator-headroom rule
+/// allows (`3 * (|bias| + 255 * sum |w|) <= i32::MAX`), to test that no
+/// accumulator overflows at the limit.
+pub fn extreme_biases(rng: &mut StdRng, weights: &[i8], channels: usize) -> Vec<i32> {
+    weights
+        .chunks_exact(weights.len() / channels)
+        .map(|row| {
+            let abs_sum: i64 = row.iter().map(|&w| i64::from(w.unsigned_abs())).sum();
+            let limit = i64::from(i32::MAX) / 3 - 255 * abs_sum;
+            let bias = i32::try_from(limit).expect("small rows leave headroom");
+            if rng.random_bool(0.5) { bias } else { -bias }
+        })
+        .collect()
 }
 
 /// The shape of `n` features.

@@ -48,21 +48,36 @@ struct Row {
 /// Runs `certnn bench`.
 pub fn run(args: BenchArgs) -> Result<()> {
     let device = super::eval_cmd::device(&args.device)?;
-    let shape = ImageShape { channels: 1, height: 28, width: 28 };
+    let shape = ImageShape {
+        channels: 1,
+        height: 28,
+        width: 28,
+    };
     let mut rows = Vec::new();
     for name in &args.arch {
         let arch: Arch = name.parse().map_err(anyhow::Error::msg)?;
-        let mut net = Net::new(&arch, Init::default(), shape, 10, &device).map_err(anyhow::Error::msg)?;
+        let mut net =
+            Net::new(&arch, Init::default(), shape, 10, &device).map_err(anyhow::Error::msg)?;
         let mut optim = AdamConfig::new().init();
         let b = args.batch_size;
         let x: Tensor<4> = Tensor::random([b, 1, 28, 28], Distribution::Uniform(0.0, 1.0), &device);
-        let y: Tensor<1, Int> = Tensor::from_data(TensorData::new((0..b as i64).map(|i| i % 10).collect(), [b]), &device);
+        let y: Tensor<1, Int> = Tensor::from_data(
+            TensorData::new((0..b as i64).map(|i| i % 10).collect(), [b]),
+            &device,
+        );
         let mut time = |ibp: bool| {
             let mut run = |n: usize| {
                 for _ in 0..n {
                     let loss = if ibp {
                         let bounds = Bounds::around(x.clone(), 0.1, 0.0, 1.0);
-                        let pass = propagate(&net, Some(x.clone()), Some(bounds), Some(y.clone()), Mode::Train, false);
+                        let pass = propagate(
+                            &net,
+                            Some(x.clone()),
+                            Some(bounds),
+                            Some(y.clone()),
+                            Mode::Train,
+                            false,
+                        );
                         robust_loss(pass.margins.expect("box given"), y.clone())
                     } else {
                         let pass = propagate(&net, Some(x.clone()), None, None, Mode::Train, false);
@@ -80,7 +95,13 @@ pub fn run(args: BenchArgs) -> Result<()> {
         };
         let clean = time(false);
         let ibp = time(true);
-        let row = Row { arch: arch.to_string(), batch_size: b, clean_samples_per_s: clean, ibp_samples_per_s: ibp, ratio: clean / ibp };
+        let row = Row {
+            arch: arch.to_string(),
+            batch_size: b,
+            clean_samples_per_s: clean,
+            ibp_samples_per_s: ibp,
+            ratio: clean / ibp,
+        };
         if !args.json {
             println!(
                 "{:<14} batch {b}: clean {:>8.0} samples/s   IBP {:>8.0} samples/s   IBP step / clean step = {:.2}x",

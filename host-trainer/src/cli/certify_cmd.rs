@@ -60,8 +60,14 @@ pub fn run(args: CertifyArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         println!("{} images, eps {}:", summary.samples, args.eps);
-        println!("  clean accuracy      {:6.2}%", 100.0 * summary.clean_accuracy);
-        println!("  certified accuracy  {:6.2}%", 100.0 * summary.certified_accuracy);
+        println!(
+            "  clean accuracy      {:6.2}%",
+            100.0 * summary.clean_accuracy
+        );
+        println!(
+            "  certified accuracy  {:6.2}%",
+            100.0 * summary.certified_accuracy
+        );
     }
     Ok(())
 }

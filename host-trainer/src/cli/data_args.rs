@@ -32,8 +32,18 @@ pub struct DataArgs {
 impl DataArgs {
     /// The four files these arguments name.
     pub fn files(&self) -> Result<DataFiles> {
-        if let (Some(a), Some(b), Some(c), Some(d)) = (&self.train_images, &self.train_labels, &self.test_images, &self.test_labels) {
-            return Ok(DataFiles { train_images: a.clone(), train_labels: b.clone(), test_images: c.clone(), test_labels: d.clone() });
+        if let (Some(a), Some(b), Some(c), Some(d)) = (
+            &self.train_images,
+            &self.train_labels,
+            &self.test_images,
+            &self.test_labels,
+        ) {
+            return Ok(DataFiles {
+                train_images: a.clone(),
+                train_labels: b.clone(),
+                test_images: c.clone(),
+                test_labels: d.clone(),
+            });
         }
         if self.train_labels.is_some() || self.test_images.is_some() || self.test_labels.is_some() {
             bail!("--train-images, --train-labels, --test-images and --test-labels go together");
@@ -47,6 +57,11 @@ impl DataArgs {
         if !test_images.exists() {
             (test_images, test_labels) = mnist_files(&dir, "test");
         }
-        Ok(DataFiles { train_images, train_labels, test_images, test_labels })
+        Ok(DataFiles {
+            train_images,
+            train_labels,
+            test_images,
+            test_labels,
+        })
     }
 }

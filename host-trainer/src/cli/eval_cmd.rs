@@ -65,15 +65,31 @@ pub fn run(args: EvalArgs) -> Result<()> {
     if let Some(n) = args.limit {
         test = test.take(n);
     }
-    let pgd = PgdConfig { steps: args.pgd_steps, restarts: args.restarts, ..PgdConfig::default() };
-    let acc = evaluate(&net, &test, eps, (args.pgd_steps > 0).then_some(&pgd), 250, &device);
+    let pgd = PgdConfig {
+        steps: args.pgd_steps,
+        restarts: args.restarts,
+        ..PgdConfig::default()
+    };
+    let acc = evaluate(
+        &net,
+        &test,
+        eps,
+        (args.pgd_steps > 0).then_some(&pgd),
+        250,
+        &device,
+    );
     if args.json {
         println!("{}", serde_json::to_string_pretty(&acc)?);
     } else {
         println!("{} test images, eps {eps}:", acc.samples);
         println!("  clean accuracy       {:6.2}%", 100.0 * acc.clean);
         if let Some(p) = acc.pgd {
-            println!("  PGD-{} accuracy      {:6.2}%  ({} restart(s))", args.pgd_steps, 100.0 * p, args.restarts);
+            println!(
+                "  PGD-{} accuracy      {:6.2}%  ({} restart(s))",
+                args.pgd_steps,
+                100.0 * p,
+                args.restarts
+            );
         }
         println!("  IBP-verified         {:6.2}%", 100.0 * acc.verified);
     }

@@ -30,6 +30,11 @@ pub struct ExportArgs {
     /// Model file to write (conventionally models/NAME.cert).
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
+    /// eps of the IBP bounds that calibrate the activation ranges (default:
+    /// the run's eps; 0 calibrates on clean activations only). Larger
+    /// ranges keep intervals from saturating but coarsen every step.
+    #[arg(long)]
+    calibration_eps: Option<f32>,
     /// PGD steps for the card's float attack numbers (0 skips).
     #[arg(long, default_value_t = 20)]
     pgd_steps: usize,
@@ -48,18 +53,42 @@ pub fn run(args: ExportArgs) -> Result<()> {
     let (train_idx, _) = split_indices(train.len(), cfg.val_fraction, cfg.seed);
     let test = Dataset::from_idx(&cfg.data.test_images, &cfg.data.test_labels)?;
 
-    let spec = export(&net, &cfg, &train.subset(&train_idx), &device)?;
-    let bytes = spec.to_bytes().map_err(|e| anyhow::anyhow!("the exported model does not load: {e}"))?;
+    let calibration_eps = args.calibration_eps.unwrap_or(cfg.eps);
+    let spec = export(
+        &net,
+        &cfg,
+        &train.subset(&train_idx),
+        calibration_eps,
+        &device,
+    )?;
+    let bytes = spec
+        .to_bytes()
+        .map_err(|e| anyhow::anyhow!("the exported model does not load: {e}"))?;
     if let Some(parent) = args.out.parent() {
-        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
     }
     std::fs::write(&args.out, &bytes).with_context(|| format!("writing {}", args.out.display()))?;
     let model = model_file::parse(&args.out, &bytes)?;
     let (int8, _) = certify_set(&model, &test, cfg.eps)?;
-    let pgd = PgdConfig { steps: args.pgd_steps, ..PgdConfig::default() };
-    let float = evaluate(&net, &test, cfg.eps, (args.pgd_steps > 0).then_some(&pgd), 250, &device);
+    let pgd = PgdConfig {
+        steps: args.pgd_steps,
+        ..PgdConfig::default()
+    };
+    let float = evaluate(
+        &net,
+        &test,
+        cfg.eps,
+        (args.pgd_steps > 0).then_some(&pgd),
+        250,
+        &device,
+    );
     let card = ModelCard {
-        model: args.out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        model: args
+            .out
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
         arch: cfg.arch.clone(),
         parameters: model.parameter_count(),
         flash_bytes: bytes.len(),
@@ -70,13 +99,31 @@ pub fn run(args: ExportArgs) -> Result<()> {
         float_pgd_accuracy: float.pgd,
         float_verified_accuracy: float.verified,
         int8,
-        data: format!("{} ({} training images, {} test images)", cfg.data.test_images.parent().map(|p| p.display().to_string()).unwrap_or_default(), train.len(), test.len()),
+        data: format!(
+            "{} ({} training images, {} test images)",
+            cfg.data
+                .test_images
+                .parent()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            train.len(),
+            test.len()
+        ),
         seed: cfg.seed,
         train_command: cfg.command.clone(),
-        export_command: format!("certnn export --run {} --out {}", args.run.display(), args.out.display()),
+        export_command: format!(
+            "certnn export --run {} --out {}",
+            args.run.display(),
+            args.out.display()
+        ),
     };
     card.write(&args.out)?;
-    println!("wrote {} ({} bytes) and its card {}", args.out.display(), bytes.len(), args.out.with_extension("md").display());
+    println!(
+        "wrote {} ({} bytes) and its card {}",
+        args.out.display(),
+        bytes.len(),
+        args.out.with_extension("md").display()
+    );
     println!(
         "float: clean {:.2}%  verified {:.2}%   int8: clean {:.2}%  certified {:.2}%   (eps {}, {} test images)",
         100.0 * float.clean,

@@ -80,14 +80,31 @@ pub fn run(args: InspectArgs) -> Result<()> {
     println!("{}: {}", args.model.display(), header.description);
     println!(
         "input {}x{}x{}, q = round(x / {:.6}) + {}, domain [{}, {}]; {} classes",
-        header.input.channels, header.input.height, header.input.width, header.input.scale, header.input.zero_point, header.input.domain_min, header.input.domain_max, header.classes
+        header.input.channels,
+        header.input.height,
+        header.input.width,
+        header.input.scale,
+        header.input.zero_point,
+        header.input.domain_min,
+        header.input.domain_max,
+        header.classes
     );
     for (i, l) in info["layers"].as_array().into_iter().flatten().enumerate() {
-        println!("  {i}: {:<6} {} -> {}  {} weights  {}", l["kind"].as_str().unwrap_or(""), l["input_shape"], l["output_shape"], l["weights"], l["output"]);
+        println!(
+            "  {i}: {:<6} {} -> {}  {} weights  {}",
+            l["kind"].as_str().unwrap_or(""),
+            l["input_shape"],
+            l["output_shape"],
+            l["weights"],
+            l["output"]
+        );
     }
     println!(
         "parameters {}, flash {} bytes, scratch RAM {} bytes (predict) / {} bytes (certify)",
-        info["parameters"], info["flash_bytes"], info["predict_scratch_bytes"], info["certify_scratch_bytes"]
+        info["parameters"],
+        info["flash_bytes"],
+        info["predict_scratch_bytes"],
+        info["certify_scratch_bytes"]
     );
     Ok(())
 }

@@ -42,7 +42,10 @@ impl ImageArgs {
             (Some(images), Some(labels)) => Dataset::from_idx(images, labels)?,
             (Some(_), None) => anyhow::bail!("--labels is needed with --images here"),
             _ => {
-                let dir = self.data.clone().unwrap_or_else(host_trainer::data::default_data_dir);
+                let dir = self
+                    .data
+                    .clone()
+                    .unwrap_or_else(host_trainer::data::default_data_dir);
                 host_trainer::data::load_mnist_dir(&dir)?.test
             }
         };
@@ -56,7 +59,11 @@ impl ImageArgs {
             (Some(images), None) => {
                 let (shape, pixels) = read_idx_images(images)?;
                 let labels = vec![0; pixels.len() / shape.len()];
-                Ok(self.limited(Dataset { shape, pixels, labels }))
+                Ok(self.limited(Dataset {
+                    shape,
+                    pixels,
+                    labels,
+                }))
             }
             _ => self.labelled(),
         }
@@ -73,7 +80,11 @@ impl ImageArgs {
 /// Checks that the images fit the model's input.
 pub fn check_shape(model: &Model<'_>, set: &Dataset) -> Result<()> {
     let spec = model.header().input;
-    let (c, h, w) = (usize::from(spec.channels), usize::from(spec.height), usize::from(spec.width));
+    let (c, h, w) = (
+        usize::from(spec.channels),
+        usize::from(spec.height),
+        usize::from(spec.width),
+    );
     if (set.shape.channels, set.shape.height, set.shape.width) != (c, h, w) {
         anyhow::bail!(
             "the images are {}x{}x{} (CxHxW) but the model expects {c}x{h}x{w}",
@@ -84,4 +95,3 @@ pub fn check_shape(model: &Model<'_>, set: &Dataset) -> Result<()> {
     }
     Ok(())
 }
-

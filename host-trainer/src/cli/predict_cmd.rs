@@ -76,15 +76,25 @@ pub fn run_radius(args: RadiusArgs) -> Result<()> {
     let mut scratch = vec![0i16; model.certify_scratch_len()];
     let mut rows = Vec::with_capacity(set.len());
     for i in 0..set.len() {
-        let r = model.certified_radius(set.image(i), args.max_eps, &mut scratch).map_err(|e| anyhow!("image {i}: {e}"))?;
+        let r = model
+            .certified_radius(set.image(i), args.max_eps, &mut scratch)
+            .map_err(|e| anyhow!("image {i}: {e}"))?;
         rows.push(json!({ "index": i, "predicted": r.class, "radius": r.eps }));
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&json!({ "max_eps": args.max_eps, "radii": rows }))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({ "max_eps": args.max_eps, "radii": rows }))?
+        );
     } else {
         for row in rows {
-            let radius = row["radius"].as_f64().map_or("none (tie)".to_string(), |r| format!("{r:.4}"));
-            println!("{}\tclass {}\tradius {radius}", row["index"], row["predicted"]);
+            let radius = row["radius"]
+                .as_f64()
+                .map_or("none (tie)".to_string(), |r| format!("{r:.4}"));
+            println!(
+                "{}\tclass {}\tradius {radius}",
+                row["index"], row["predicted"]
+            );
         }
     }
     Ok(())

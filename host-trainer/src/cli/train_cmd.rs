@@ -114,20 +114,28 @@ pub fn run(args: TrainArgs) -> Result<()> {
         dir.read_config().map_err(|e| anyhow!("--resume: {e:#}"))?
     } else {
         if dir.progress().exists() {
-            bail!("{} already holds a run; pass --resume to continue it or choose another --out", args.out.display());
+            bail!(
+                "{} already holds a run; pass --resume to continue it or choose another --out",
+                args.out.display()
+            );
         }
         config_from_args(&args)?
     };
     let files = &cfg.data;
     let train_set = Dataset::from_idx(&files.train_images, &files.train_labels)?;
     if train_set.shape != cfg.input {
-        bail!("the training images are {:?}, the run was configured for {:?}", train_set.shape, cfg.input);
+        bail!(
+            "the training images are {:?}, the run was configured for {:?}",
+            train_set.shape,
+            cfg.input
+        );
     }
     dir.write_json(&dir.config(), &cfg)?;
     let device = super::eval_cmd::device(&args.device)?;
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
-    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)).map_err(|e| anyhow!("installing the Ctrl-C handler: {e}"))?;
+    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
+        .map_err(|e| anyhow!("installing the Ctrl-C handler: {e}"))?;
     println!(
         "training {} on {} images ({} held out), eps_train {} eps {}, {} epochs -> {}",
         cfg.arch,
@@ -141,7 +149,10 @@ pub fn run(args: TrainArgs) -> Result<()> {
     let started = std::time::Instant::now();
     let progress = train(&dir, &cfg, &train_set, &device, stop)?;
     if progress.epoch < cfg.epochs {
-        println!("stopped; resume with: certnn train --out {} --resume", args.out.display());
+        println!(
+            "stopped; resume with: certnn train --out {} --resume",
+            args.out.display()
+        );
         return Ok(());
     }
     println!(
@@ -156,7 +167,11 @@ pub fn run(args: TrainArgs) -> Result<()> {
 }
 
 fn config_from_args(args: &TrainArgs) -> Result<TrainConfig> {
-    if !(args.eps_train >= 0.0 && args.eps >= 0.0 && args.eps_train.is_finite() && args.eps.is_finite()) {
+    if !(args.eps_train >= 0.0
+        && args.eps >= 0.0
+        && args.eps_train.is_finite()
+        && args.eps.is_finite())
+    {
         bail!("--eps-train and --eps must be finite and >= 0");
     }
     if args.epochs == 0 || args.batch_size == 0 {

@@ -38,8 +38,15 @@ pub fn run(args: VectorsArgs) -> Result<()> {
     model_file::check_shape(&model, &set)?;
     let inputs: Vec<Vec<f32>> = (0..set.len()).map(|i| set.image(i).to_vec()).collect();
     let labels: Vec<u16> = set.labels.iter().map(|&l| u16::from(l)).collect();
-    let file = cert_runtime::vectors::build(&bytes, args.eps, &inputs, Some(&labels)).map_err(|e| anyhow!("building test vectors: {e}"))?;
+    let file = cert_runtime::vectors::build(&bytes, args.eps, &inputs, Some(&labels))
+        .map_err(|e| anyhow!("building test vectors: {e}"))?;
     std::fs::write(&args.out, &file).with_context(|| format!("writing {}", args.out.display()))?;
-    println!("wrote {} test vectors at eps {} to {} ({} bytes)", set.len(), args.eps, args.out.display(), file.len());
+    println!(
+        "wrote {} test vectors at eps {} to {} ({} bytes)",
+        set.len(),
+        args.eps,
+        args.out.display(),
+        file.len()
+    );
     Ok(())
 }

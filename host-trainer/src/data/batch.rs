@@ -11,7 +11,13 @@ pub fn batch(set: &Dataset, indices: &[usize], device: &Device) -> (Tensor<4>, T
     for &i in indices {
         pixels.extend_from_slice(set.image(i));
     }
-    let images = Tensor::from_data(TensorData::new(pixels, [indices.len(), s.channels, s.height, s.width]), device);
+    let images = Tensor::from_data(
+        TensorData::new(pixels, [indices.len(), s.channels, s.height, s.width]),
+        device,
+    );
     let labels: Vec<i64> = indices.iter().map(|&i| i64::from(set.labels[i])).collect();
-    (images, Tensor::from_data(TensorData::new(labels, [indices.len()]), device))
+    (
+        images,
+        Tensor::from_data(TensorData::new(labels, [indices.len()]), device),
+    )
 }

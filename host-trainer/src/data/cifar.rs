@@ -7,26 +7,41 @@ use super::{DataError, Dataset, read_file};
 use crate::model::ImageShape;
 
 /// Shape of a CIFAR-10 image.
-pub const CIFAR_SHAPE: ImageShape = ImageShape { channels: 3, height: 32, width: 32 };
+pub const CIFAR_SHAPE: ImageShape = ImageShape {
+    channels: 3,
+    height: 32,
+    width: 32,
+};
 
 /// Reads one or more CIFAR-10 binary batch files into one set.
 pub fn read_cifar10(paths: &[&Path]) -> Result<Dataset, DataError> {
     let record = 1 + CIFAR_SHAPE.len();
-    let mut set = Dataset { shape: CIFAR_SHAPE, pixels: Vec::new(), labels: Vec::new() };
+    let mut set = Dataset {
+        shape: CIFAR_SHAPE,
+        pixels: Vec::new(),
+        labels: Vec::new(),
+    };
     for path in paths {
         let bytes = read_file(path)?;
         if bytes.is_empty() || bytes.len() % record != 0 {
             return Err(DataError::Format {
                 path: path.to_path_buf(),
-                reason: format!("{} bytes is not a whole number of {record}-byte CIFAR-10 records", bytes.len()),
+                reason: format!(
+                    "{} bytes is not a whole number of {record}-byte CIFAR-10 records",
+                    bytes.len()
+                ),
             });
         }
         for chunk in bytes.chunks_exact(record) {
             if chunk[0] > 9 {
-                return Err(DataError::Format { path: path.to_path_buf(), reason: format!("label {} is not in 0..=9", chunk[0]) });
+                return Err(DataError::Format {
+                    path: path.to_path_buf(),
+                    reason: format!("label {} is not in 0..=9", chunk[0]),
+                });
             }
             set.labels.push(chunk[0]);
-            set.pixels.extend(chunk[1..].iter().map(|&b| f32::from(b) / 255.0));
+            set.pixels
+                .extend(chunk[1..].iter().map(|&b| f32::from(b) / 255.0));
         }
     }
     Ok(set)
@@ -51,9 +66,19 @@ mod tests {
         assert_eq!(set.image(1)[255], 1.0);
         assert_eq!(set.image(1)[1024], 0.0); // green plane starts again at 0
         std::fs::write(&path, &bytes[..100]).unwrap();
-        assert!(read_cifar10(&[&path]).unwrap_err().to_string().contains("data_batch_1.bin"));
+        assert!(
+            read_cifar10(&[&path])
+                .unwrap_err()
+                .to_string()
+                .contains("data_batch_1.bin")
+        );
         bytes[0] = 10;
         std::fs::write(&path, &bytes).unwrap();
-        assert!(read_cifar10(&[&path]).unwrap_err().to_string().contains("label 10"));
+        assert!(
+            read_cifar10(&[&path])
+                .unwrap_err()
+                .to_string()
+                .contains("label 10")
+        );
     }
 }

@@ -75,7 +75,11 @@ impl Dataset {
 
     /// Number of classes: one more than the largest label.
     pub fn classes(&self) -> usize {
-        self.labels.iter().copied().max().map_or(0, |m| usize::from(m) + 1)
+        self.labels
+            .iter()
+            .copied()
+            .max()
+            .map_or(0, |m| usize::from(m) + 1)
     }
 
     /// The images at `indices`, in that order.
@@ -84,7 +88,11 @@ impl Dataset {
         for &i in indices {
             pixels.extend_from_slice(self.image(i));
         }
-        Dataset { shape: self.shape, pixels, labels: indices.iter().map(|&i| self.labels[i]).collect() }
+        Dataset {
+            shape: self.shape,
+            pixels,
+            labels: indices.iter().map(|&i| self.labels[i]).collect(),
+        }
     }
 
     /// The first `n` images (all when `n >= len`).
@@ -105,7 +113,11 @@ impl Dataset {
                 label_count: labels_vec.len(),
             });
         }
-        Ok(Dataset { shape, pixels, labels: labels_vec })
+        Ok(Dataset {
+            shape,
+            pixels,
+            labels: labels_vec,
+        })
     }
 }
 
@@ -124,7 +136,10 @@ pub fn mnist_files(dir: &Path, split: &str) -> (PathBuf, PathBuf) {
         let gz = dir.join(format!("{stem}.gz"));
         if gz.exists() { gz } else { dir.join(stem) }
     };
-    (pick(format!("{split}-images-idx3-ubyte")), pick(format!("{split}-labels-idx1-ubyte")))
+    (
+        pick(format!("{split}-images-idx3-ubyte")),
+        pick(format!("{split}-labels-idx1-ubyte")),
+    )
 }
 
 /// Reads the MNIST-named train and test files of `dir`.
@@ -155,11 +170,18 @@ pub fn default_data_dir() -> PathBuf {
 }
 
 pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, DataError> {
-    let raw = std::fs::read(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
+    let raw = std::fs::read(path).map_err(|source| DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     if raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
-        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&raw[..]), &mut out)
-            .map_err(|e| DataError::Format { path: path.to_path_buf(), reason: format!("bad gzip stream: {e}") })?;
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&raw[..]), &mut out).map_err(
+            |e| DataError::Format {
+                path: path.to_path_buf(),
+                reason: format!("bad gzip stream: {e}"),
+            },
+        )?;
         Ok(out)
     } else {
         Ok(raw)

@@ -28,8 +28,20 @@ pub struct Accuracy {
 }
 
 /// Clean and IBP-verified correctness of one batch, with running statistics.
-pub fn clean_and_verified(net: &Net, x: Tensor<4>, y: Tensor<1, Int>, eps: f32) -> (Tensor<1, Int>, Tensor<1, Int>) {
-    let pass = propagate(net, Some(x.clone()), Some(Bounds::around(x, eps, 0.0, 1.0)), Some(y.clone()), Mode::Eval, false);
+pub fn clean_and_verified(
+    net: &Net,
+    x: Tensor<4>,
+    y: Tensor<1, Int>,
+    eps: f32,
+) -> (Tensor<1, Int>, Tensor<1, Int>) {
+    let pass = propagate(
+        net,
+        Some(x.clone()),
+        Some(Bounds::around(x, eps, 0.0, 1.0)),
+        Some(y.clone()),
+        Mode::Eval,
+        false,
+    );
     let logits = pass.logits.expect("a clean batch was given");
     let margins = pass.margins.expect("a box and labels were given");
     let clean = logits.argmax(1).reshape([-1]).equal(y).int();
@@ -37,7 +49,14 @@ pub fn clean_and_verified(net: &Net, x: Tensor<4>, y: Tensor<1, Int>, eps: f32) 
 }
 
 /// Evaluates `net` on `set` at `eps`; `pgd` adds the attack.
-pub fn evaluate(net: &Net, set: &Dataset, eps: f32, pgd: Option<&PgdConfig>, batch_size: usize, device: &Device) -> Accuracy {
+pub fn evaluate(
+    net: &Net,
+    set: &Dataset,
+    eps: f32,
+    pgd: Option<&PgdConfig>,
+    batch_size: usize,
+    device: &Device,
+) -> Accuracy {
     let plain = net.valid();
     let plain_device = device.clone().inner();
     let (mut clean, mut verified_count, mut attacked) = (0i64, 0i64, 0i64);
@@ -49,7 +68,10 @@ pub fn evaluate(net: &Net, set: &Dataset, eps: f32, pgd: Option<&PgdConfig>, bat
         verified_count += v.sum().into_scalar::<i64>();
         if let Some(cfg) = pgd {
             let (x, y) = batch(set, chunk, device);
-            attacked += pgd_correct(net, x, y, eps, cfg).int().sum().into_scalar::<i64>();
+            attacked += pgd_correct(net, x, y, eps, cfg)
+                .int()
+                .sum()
+                .into_scalar::<i64>();
         }
     }
     let n = set.len().max(1) as f32;

@@ -20,10 +20,23 @@ pub fn activation_max(net: &Net, images: &Dataset, eps: f32, device: &Device) ->
     let indices: Vec<usize> = (0..images.len()).collect();
     for chunk in indices.chunks(250) {
         let (x, _) = batch(images, chunk, device);
-        let pass = propagate(net, None, Some(Bounds::around(x, eps, 0.0, 1.0)), None, Mode::Eval, true);
+        let pass = propagate(
+            net,
+            None,
+            Some(Bounds::around(x, eps, 0.0, 1.0)),
+            None,
+            Mode::Eval,
+            true,
+        );
         per_layer.resize(pass.preactivations.len(), Vec::new());
         for (values, b) in per_layer.iter_mut().zip(pass.preactivations) {
-            let upper = b.upper().clamp_min(0.0).into_data().convert::<f32>().try_to_vec::<f32>().expect("f32 data");
+            let upper = b
+                .upper()
+                .clamp_min(0.0)
+                .into_data()
+                .convert::<f32>()
+                .try_to_vec::<f32>()
+                .expect("f32 data");
             values.extend(upper);
         }
     }

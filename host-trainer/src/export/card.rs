@@ -39,7 +39,11 @@ pub struct SampleResult {
 
 /// Certifies every image of `set` with the runtime; returns the summary
 /// and the per-image results.
-pub fn certify_set(model: &Model<'_>, set: &Dataset, eps: f32) -> Result<(QuantizedAccuracy, Vec<SampleResult>), RuntimeError> {
+pub fn certify_set(
+    model: &Model<'_>,
+    set: &Dataset,
+    eps: f32,
+) -> Result<(QuantizedAccuracy, Vec<SampleResult>), RuntimeError> {
     let mut scratch = vec![0i16; model.certify_scratch_len()];
     let mut results = Vec::with_capacity(set.len());
     for i in 0..set.len() {
@@ -53,8 +57,14 @@ pub fn certify_set(model: &Model<'_>, set: &Dataset, eps: f32) -> Result<(Quanti
         });
     }
     let n = set.len().max(1) as f32;
-    let correct = results.iter().filter(|r| r.predicted == usize::from(r.label)).count();
-    let certified = results.iter().filter(|r| r.certified && r.predicted == usize::from(r.label)).count();
+    let correct = results
+        .iter()
+        .filter(|r| r.predicted == usize::from(r.label))
+        .count();
+    let certified = results
+        .iter()
+        .filter(|r| r.certified && r.predicted == usize::from(r.label))
+        .count();
     let summary = QuantizedAccuracy {
         samples: set.len(),
         eps,
@@ -103,7 +113,8 @@ impl ModelCard {
     /// Writes `NAME.json` and `NAME.md` beside `model_path`.
     pub fn write(&self, model_path: &Path) -> Result<()> {
         let json = model_path.with_extension("json");
-        std::fs::write(&json, serde_json::to_string_pretty(self)? + "\n").with_context(|| format!("writing {}", json.display()))?;
+        std::fs::write(&json, serde_json::to_string_pretty(self)? + "\n")
+            .with_context(|| format!("writing {}", json.display()))?;
         let md = model_path.with_extension("md");
         std::fs::write(&md, self.markdown()).with_context(|| format!("writing {}", md.display()))
     }

@@ -28,7 +28,10 @@ impl FoldedLayer {
 }
 
 fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data().convert::<f32>().try_to_vec::<f32>().expect("f32 data")
+    t.into_data()
+        .convert::<f32>()
+        .try_to_vec::<f32>()
+        .expect("f32 data")
 }
 
 /// Per-channel affine form of a BatchNorm in evaluation: `(scale, shift)`.
@@ -37,8 +40,17 @@ fn bn_affine(bn: &burn::nn::BatchNorm) -> (Vec<f32>, Vec<f32>) {
     let beta = values(bn.beta.val());
     let mean = values(bn.running_mean.value());
     let var = values(bn.running_var.value());
-    let scale: Vec<f32> = gamma.iter().zip(&var).map(|(g, v)| g / (v + bn.epsilon as f32).sqrt()).collect();
-    let shift = beta.iter().zip(&mean).zip(&scale).map(|((b, m), s)| b - m * s).collect();
+    let scale: Vec<f32> = gamma
+        .iter()
+        .zip(&var)
+        .map(|(g, v)| g / (v + bn.epsilon as f32).sqrt())
+        .collect();
+    let shift = beta
+        .iter()
+        .zip(&mean)
+        .zip(&scale)
+        .map(|((b, m), s)| b - m * s)
+        .collect();
     (scale, shift)
 }
 
@@ -53,8 +65,19 @@ pub fn fold(net: &Net) -> Vec<FoldedLayer> {
         for (o, chunk) in weights.chunks_mut(inp * kh * kw).enumerate() {
             chunk.iter_mut().for_each(|w| *w *= scale[o]);
         }
-        let spec = ConvSpec { channels: out, kernel: kh, stride: block.conv.stride[0], padding: block.padding };
-        layers.push(FoldedLayer { conv: Some(spec), inputs: inp, outputs: out, weights, bias: shift });
+        let spec = ConvSpec {
+            channels: out,
+            kernel: kh,
+            stride: block.conv.stride[0],
+            padding: block.padding,
+        };
+        layers.push(FoldedLayer {
+            conv: Some(spec),
+            inputs: inp,
+            outputs: out,
+            weights,
+            bias: shift,
+        });
     }
     for block in &net.dense {
         let (scale, shift) = bn_affine(&block.bn);
@@ -62,13 +85,23 @@ pub fn fold(net: &Net) -> Vec<FoldedLayer> {
     }
     let head_bias = net.head.bias.as_ref().map(|b| values(b.val()));
     let classes = net.head.weight.dims()[1];
-    layers.push(dense(net.head.weight.val(), head_bias, None, vec![0.0; classes]));
+    layers.push(dense(
+        net.head.weight.val(),
+        head_bias,
+        None,
+        vec![0.0; classes],
+    ));
     layers
 }
 
 /// A Linear layer (weight stored `[in, out]`) transposed to `[out][in]`,
 /// rows scaled, plus `bias + shift`.
-fn dense(weight: Tensor<2>, bias: Option<Vec<f32>>, scale: Option<&[f32]>, shift: Vec<f32>) -> FoldedLayer {
+fn dense(
+    weight: Tensor<2>,
+    bias: Option<Vec<f32>>,
+    scale: Option<&[f32]>,
+    shift: Vec<f32>,
+) -> FoldedLayer {
     let [inputs, outputs] = weight.dims();
     let w = values(weight);
     let mut weights = vec![0.0; inputs * outputs];
@@ -81,5 +114,11 @@ fn dense(weight: Tensor<2>, bias: Option<Vec<f32>>, scale: Option<&[f32]>, shift
         Some(b) => b.iter().zip(&shift).map(|(b, s)| b + s).collect(),
         None => shift,
     };
-    FoldedLayer { conv: None, inputs, outputs, weights, bias }
+    FoldedLayer {
+        conv: None,
+        inputs,
+        outputs,
+        weights,
+        bias,
+    }
 }

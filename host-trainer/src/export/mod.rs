@@ -24,14 +24,40 @@ use crate::train::TrainConfig;
 /// Images used for calibration.
 pub const CALIBRATION_IMAGES: usize = 2000;
 
-/// Quantises a trained network into a model description.
-pub fn export(net: &Net, cfg: &TrainConfig, calibration: &Dataset, device: &Device) -> Result<ModelSpec> {
+/// Quantises a trained network into a model description; activation
+/// ranges come from the IBP bounds at `calibration_eps` around the
+/// calibration images (0 calibrates on clean activations only).
+pub fn export(
+    net: &Net,
+    cfg: &TrainConfig,
+    calibration: &Dataset,
+    calibration_eps: f32,
+    device: &Device,
+) -> Result<ModelSpec> {
     let layers = fold(net);
-    let maxima = activation_max(net, &calibration.take(CALIBRATION_IMAGES), cfg.eps, device);
+    let maxima = activation_max(
+        net,
+        &calibration.take(CALIBRATION_IMAGES),
+        calibration_eps,
+        device,
+    );
     if maxima.len() + 1 != layers.len() {
-        return Err(anyhow!("calibration saw {} hidden layers, the network has {}", maxima.len(), layers.len() - 1));
+        return Err(anyhow!(
+            "calibration saw {} hidden layers, the network has {}",
+            maxima.len(),
+            layers.len() - 1
+        ));
     }
     let s = cfg.input;
-    let description = format!("{} trained at eps {} for eps {}, seed {}", cfg.arch, cfg.eps_train, cfg.eps, cfg.seed);
-    Ok(quantize(&layers, &maxima, pixel_input(s.channels, s.height, s.width), cfg.classes as u16, description))
+    let description = format!(
+        "{} trained at eps {} for eps {}, seed {}",
+        cfg.arch, cfg.eps_train, cfg.eps, cfg.seed
+    );
+    Ok(quantize(
+        &layers,
+        &maxima,
+        pixel_input(s.channels, s.height, s.width),
+        cfg.classes as u16,
+        description,
+    ))
 }

@@ -29,19 +29,32 @@ pub struct Arch {
 }
 
 const fn conv(channels: usize, kernel: usize, stride: usize, padding: usize) -> ConvSpec {
-    ConvSpec { channels, kernel, stride, padding }
+    ConvSpec {
+        channels,
+        kernel,
+        stride,
+        padding,
+    }
 }
 
 impl Arch {
     /// `cnn-small` of Gowal et al.: Conv(16,4,2)-Conv(32,4,1)-FC100.
     pub fn cnn_small() -> Self {
-        Arch { convs: vec![conv(16, 4, 2, 0), conv(32, 4, 1, 0)], dense: vec![100] }
+        Arch {
+            convs: vec![conv(16, 4, 2, 0), conv(32, 4, 1, 0)],
+            dense: vec![100],
+        }
     }
 
     /// `cnn-medium` of Gowal et al.: Conv(32,3,1)-Conv(32,4,2)-Conv(64,3,1)-Conv(64,4,2)-FC512-FC512.
     pub fn cnn_medium() -> Self {
         Arch {
-            convs: vec![conv(32, 3, 1, 0), conv(32, 4, 2, 0), conv(64, 3, 1, 0), conv(64, 4, 2, 0)],
+            convs: vec![
+                conv(32, 3, 1, 0),
+                conv(32, 4, 2, 0),
+                conv(64, 3, 1, 0),
+                conv(64, 4, 2, 0),
+            ],
             dense: vec![512, 512],
         }
     }
@@ -80,7 +93,10 @@ impl FromStr for Arch {
                         _ => Err(format!("`{w}` in `{s}` is not a positive layer width")),
                     })
                     .collect::<Result<Vec<_>, _>>()?;
-                Ok(Arch { convs: vec![], dense })
+                Ok(Arch {
+                    convs: vec![],
+                    dense,
+                })
             }
         }
     }
@@ -88,7 +104,11 @@ impl FromStr for Arch {
 
 impl fmt::Display for Arch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (name, arch) in [("cnn-small", Arch::cnn_small()), ("cnn-medium", Arch::cnn_medium()), ("cnn7", Arch::cnn7())] {
+        for (name, arch) in [
+            ("cnn-small", Arch::cnn_small()),
+            ("cnn-medium", Arch::cnn_medium()),
+            ("cnn7", Arch::cnn7()),
+        ] {
             if *self == arch {
                 return f.write_str(name);
             }
@@ -97,7 +117,12 @@ impl fmt::Display for Arch {
         if self.convs.is_empty() {
             write!(f, "mlp:{}", widths.join(","))
         } else {
-            write!(f, "custom({} convs; fc {})", self.convs.len(), widths.join(","))
+            write!(
+                f,
+                "custom({} convs; fc {})",
+                self.convs.len(),
+                widths.join(",")
+            )
         }
     }
 }

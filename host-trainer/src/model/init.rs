@@ -43,7 +43,16 @@ impl Init {
 }
 
 /// Replaces a weight with a fresh N(0, init.std(fan_in)^2) draw of the same shape.
-pub(super) fn normal<const D: usize>(weight: Param<Tensor<D>>, init: Init, fan_in: usize, device: &Device) -> Param<Tensor<D>> {
-    let draw = Tensor::random(weight.shape(), Distribution::Normal(0.0, init.std(fan_in)), device);
+pub(super) fn normal<const D: usize>(
+    weight: Param<Tensor<D>>,
+    init: Init,
+    fan_in: usize,
+    device: &Device,
+) -> Param<Tensor<D>> {
+    let draw = Tensor::random(
+        weight.shape(),
+        Distribution::Normal(0.0, init.std(fan_in)),
+        device,
+    );
     Param::from_tensor(draw)
 }

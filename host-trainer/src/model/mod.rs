@@ -70,33 +70,58 @@ pub fn conv_output(size: usize, spec: &ConvSpec) -> Option<usize> {
 impl Net {
     /// Builds `arch` for `input` images and `classes` outputs, hidden
     /// weights drawn by `init`.
-    pub fn new(arch: &Arch, init: Init, input: ImageShape, classes: usize, device: &Device) -> Result<Self, String> {
+    pub fn new(
+        arch: &Arch,
+        init: Init,
+        input: ImageShape,
+        classes: usize,
+        device: &Device,
+    ) -> Result<Self, String> {
         let mut shape = input;
         let mut convs = Vec::new();
         for spec in &arch.convs {
-            let (Some(h), Some(w)) = (conv_output(shape.height, spec), conv_output(shape.width, spec)) else {
-                return Err(format!("{arch}: a {0}x{0} kernel does not fit a {1}x{2} feature map", spec.kernel, shape.height, shape.width));
+            let (Some(h), Some(w)) = (
+                conv_output(shape.height, spec),
+                conv_output(shape.width, spec),
+            ) else {
+                return Err(format!(
+                    "{arch}: a {0}x{0} kernel does not fit a {1}x{2} feature map",
+                    spec.kernel, shape.height, shape.width
+                ));
             };
             let p = spec.padding;
-            let conv = Conv2dConfig::new([shape.channels, spec.channels], [spec.kernel, spec.kernel])
-                .with_stride([spec.stride, spec.stride])
-                .with_padding(PaddingConfig2d::Explicit(p, p, p, p))
-                .with_bias(false)
-                .init(device);
+            let conv =
+                Conv2dConfig::new([shape.channels, spec.channels], [spec.kernel, spec.kernel])
+                    .with_stride([spec.stride, spec.stride])
+                    .with_padding(PaddingConfig2d::Explicit(p, p, p, p))
+                    .with_bias(false)
+                    .init(device);
             let fan_in = shape.channels * spec.kernel * spec.kernel;
             convs.push(ConvBlock {
-                conv: Conv2d { weight: init::normal(conv.weight, init, fan_in, device), ..conv },
+                conv: Conv2d {
+                    weight: init::normal(conv.weight, init, fan_in, device),
+                    ..conv
+                },
                 bn: BatchNormConfig::new(spec.channels).init(device),
                 padding: p,
             });
-            shape = ImageShape { channels: spec.channels, height: h, width: w };
+            shape = ImageShape {
+                channels: spec.channels,
+                height: h,
+                width: w,
+            };
         }
         let mut features = shape.len();
         let mut dense = Vec::new();
         for &width in &arch.dense {
-            let linear = LinearConfig::new(features, width).with_bias(false).init(device);
+            let linear = LinearConfig::new(features, width)
+                .with_bias(false)
+                .init(device);
             dense.push(DenseBlock {
-                linear: Linear { weight: init::normal(linear.weight, init, features, device), ..linear },
+                linear: Linear {
+                    weight: init::normal(linear.weight, init, features, device),
+                    ..linear
+                },
                 bn: BatchNormConfig::new(width).init(device),
             });
             features = width;

@@ -44,12 +44,14 @@ pub fn append_metrics(path: &Path, m: &EpochMetrics) -> Result<()> {
         .append(true)
         .open(path)
         .with_context(|| format!("opening {}", path.display()))?;
-    writeln!(file, "{}", serde_json::to_string(m)?).with_context(|| format!("writing {}", path.display()))
+    writeln!(file, "{}", serde_json::to_string(m)?)
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 /// Reads every epoch of `metrics.jsonl`.
 pub fn read_metrics(path: &Path) -> Result<Vec<EpochMetrics>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     text.lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| serde_json::from_str(l).with_context(|| format!("parsing {}", path.display())))

@@ -30,21 +30,33 @@ pub fn plot_curves(metrics: &[EpochMetrics], path: &Path, title: &str) -> Result
         .y_desc("validation accuracy")
         .draw()
         .map_err(|e| err(&e))?;
-    chart.configure_secondary_axes().y_desc("training eps").draw().map_err(|e| err(&e))?;
+    chart
+        .configure_secondary_axes()
+        .y_desc("training eps")
+        .draw()
+        .map_err(|e| err(&e))?;
     let series: [(&str, RGBColor, fn(&EpochMetrics) -> Option<f32>); 3] = [
         ("clean", BLUE, |m| Some(m.val_clean)),
         ("PGD", RED, |m| m.val_pgd),
         ("IBP verified", GREEN, |m| Some(m.val_verified)),
     ];
     for (name, color, value) in series {
-        let points: Vec<(f32, f32)> = metrics.iter().filter_map(|m| value(m).map(|v| (m.epoch as f32, v))).collect();
+        let points: Vec<(f32, f32)> = metrics
+            .iter()
+            .filter_map(|m| value(m).map(|v| (m.epoch as f32, v)))
+            .collect();
         chart
             .draw_series(LineSeries::new(points, color.stroke_width(2)))
             .map_err(|e| err(&e))?
             .label(name)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
+            });
     }
-    let eps_points: Vec<(f32, f32)> = metrics.iter().map(|m| (m.epoch as f32, m.eps_train)).collect();
+    let eps_points: Vec<(f32, f32)> = metrics
+        .iter()
+        .map(|m| (m.epoch as f32, m.eps_train))
+        .collect();
     chart
         .draw_secondary_series(LineSeries::new(eps_points, BLACK.stroke_width(1)))
         .map_err(|e| err(&e))?

@@ -46,7 +46,14 @@ pub fn split_indices(n: usize, val_fraction: f32, seed: u64) -> (Vec<usize>, Vec
 
 /// Builds the network of a run, on `device`.
 pub fn build_net(cfg: &TrainConfig, device: &Device) -> Result<Net> {
-    Net::new(&cfg.arch().map_err(|e| anyhow!(e))?, cfg.init, cfg.input, cfg.classes, device).map_err(|e| anyhow!(e))
+    Net::new(
+        &cfg.arch().map_err(|e| anyhow!(e))?,
+        cfg.init,
+        cfg.input,
+        cfg.classes,
+        device,
+    )
+    .map_err(|e| anyhow!(e))
 }
 
 /// Loads a saved network of a run.
@@ -58,14 +65,24 @@ pub fn load_net(cfg: &TrainConfig, path: &std::path::Path, device: &Device) -> R
 
 /// Trains (or resumes) the run in `dir` on `train`; returns the final
 /// progress. `stop` is polled after every batch (Ctrl-C).
-pub fn train(dir: &RunDir, cfg: &TrainConfig, train: &Dataset, device: &Device, stop: Arc<AtomicBool>) -> Result<Progress> {
+pub fn train(
+    dir: &RunDir,
+    cfg: &TrainConfig,
+    train: &Dataset,
+    device: &Device,
+    stop: Arc<AtomicBool>,
+) -> Result<Progress> {
     device.seed(cfg.seed);
     let (train_idx, val_idx) = split_indices(train.len(), cfg.val_fraction, cfg.seed);
     let val = train.subset(&val_idx);
     let val_pgd = val.take(VAL_PGD_SAMPLES);
     let batches = train_idx.len().div_ceil(cfg.batch_size) as u64;
     let eps_schedule = EpsSchedule::new(cfg.eps_train, cfg.ramp_start, cfg.ramp_length, batches);
-    let lr_schedule = LrSchedule { lr: cfg.lr, milestones: cfg.lr_milestones.clone(), factor: cfg.lr_factor };
+    let lr_schedule = LrSchedule {
+        lr: cfg.lr,
+        milestones: cfg.lr_milestones.clone(),
+        factor: cfg.lr_factor,
+    };
     let mut optimizer = AdamConfig::new()
         .with_grad_clipping(Some(GradientClippingConfig::Norm(cfg.grad_clip)))
         .init();
@@ -80,23 +97,35 @@ pub fn train(dir: &RunDir, cfg: &TrainConfig, train: &Dataset, device: &Device, 
         }
         None => (build_net(cfg, device)?, Progress::default()),
     };
-    let mut history = if progress.epoch > 0 { read_metrics(&dir.metrics()).unwrap_or_default() } else { Vec::new() };
+    let mut history = if progress.epoch > 0 {
+        read_metrics(&dir.metrics()).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     history.truncate(progress.epoch);
 
     while progress.epoch < cfg.epochs {
         let epoch = progress.epoch;
         let lr = lr_schedule.lr(epoch);
         let mut order = train_idx.clone();
-        order.shuffle(&mut StdRng::seed_from_u64(cfg.seed ^ (epoch as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)));
+        order.shuffle(&mut StdRng::seed_from_u64(
+            cfg.seed ^ (epoch as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+        ));
         let bar = ProgressBar::new(batches).with_style(
-            ProgressStyle::with_template("epoch {prefix:>3} {bar:30.cyan/blue} {pos:>3}/{len} {msg} [{elapsed}<{eta}]")
-                .expect("static template"),
+            ProgressStyle::with_template(
+                "epoch {prefix:>3} {bar:30.cyan/blue} {pos:>3}/{len} {msg} [{elapsed}<{eta}]",
+            )
+            .expect("static template"),
         );
         bar.set_prefix(format!("{}/{}", epoch + 1, cfg.epochs));
         bar.set_position(progress.batch as u64);
         let started = Instant::now();
         let mut sums = Sums::default();
-        for (b, chunk) in order.chunks(cfg.batch_size).enumerate().skip(progress.batch) {
+        for (b, chunk) in order
+            .chunks(cfg.batch_size)
+            .enumerate()
+            .skip(progress.batch)
+        {
             let t = epoch as u64 * batches + b as u64;
             let eps = eps_schedule.eps(t);
             let (x, y) = batch(train, chunk, device);
@@ -105,20 +134,34 @@ pub fn train(dir: &RunDir, cfg: &TrainConfig, train: &Dataset, device: &Device, 
             net = optimizer.step(lr, net, grads);
             sums.add(&step, chunk.len());
             bar.inc(1);
-            bar.set_message(format!("eps {eps:.4} loss {:.4} clean {:.3} verified {:.3}", sums.loss(), sums.clean(), sums.verified()));
+            bar.set_message(format!(
+                "eps {eps:.4} loss {:.4} clean {:.3} verified {:.3}",
+                sums.loss(),
+                sums.clean(),
+                sums.verified()
+            ));
             if stop.load(Ordering::SeqCst) {
                 progress.batch = b + 1;
                 save_checkpoint(dir, &net, &optimizer, &progress)?;
-                bar.abandon_with_message(format!("interrupted: checkpoint saved at epoch {} batch {}", epoch + 1, b + 1));
+                bar.abandon_with_message(format!(
+                    "interrupted: checkpoint saved at epoch {} batch {}",
+                    epoch + 1,
+                    b + 1
+                ));
                 return Ok(progress);
             }
         }
         let seconds = started.elapsed().as_secs_f32();
         bar.finish();
         let end_t = (epoch as u64 + 1) * batches;
-        let pgd = PgdConfig { steps: cfg.val_pgd_steps, ..PgdConfig::default() };
+        let pgd = PgdConfig {
+            steps: cfg.val_pgd_steps,
+            ..PgdConfig::default()
+        };
         let acc = evaluate(&net, &val, cfg.eps, None, 512, device);
-        let pgd_acc = (cfg.val_pgd_steps > 0).then(|| evaluate(&net, &val_pgd, cfg.eps, Some(&pgd), 250, device).pgd).flatten();
+        let pgd_acc = (cfg.val_pgd_steps > 0)
+            .then(|| evaluate(&net, &val_pgd, cfg.eps, Some(&pgd), 250, device).pgd)
+            .flatten();
         let metrics = EpochMetrics {
             epoch: epoch + 1,
             eps_train: eps_schedule.eps(end_t),
@@ -144,13 +187,26 @@ pub fn train(dir: &RunDir, cfg: &TrainConfig, train: &Dataset, device: &Device, 
         );
         append_metrics(&dir.metrics(), &metrics)?;
         history.push(metrics);
-        plot_curves(&history, &dir.plot(), &format!("{} eps_train {} (validation at eps {})", cfg.arch, cfg.eps_train, cfg.eps))?;
+        plot_curves(
+            &history,
+            &dir.plot(),
+            &format!(
+                "{} eps_train {} (validation at eps {})",
+                cfg.arch, cfg.eps_train, cfg.eps
+            ),
+        )?;
         // Select among epochs trained at full eps (the last epoch always qualifies).
         let eligible = eps_schedule.at_full(end_t) || epoch + 1 == cfg.epochs;
-        if eligible && progress.best_verified.is_none_or(|best| acc.verified >= best) {
+        if eligible
+            && progress
+                .best_verified
+                .is_none_or(|best| acc.verified >= best)
+        {
             progress.best_verified = Some(acc.verified);
             progress.best_epoch = Some(epoch);
-            net.clone().save_file(dir.best_model()).map_err(|e| anyhow!("saving the best model: {e:?}"))?;
+            net.clone()
+                .save_file(dir.best_model())
+                .map_err(|e| anyhow!("saving the best model: {e:?}"))?;
         }
         progress.epoch += 1;
         progress.batch = 0;
@@ -175,11 +231,27 @@ fn training_step(net: &Net, cfg: &TrainConfig, x: Tensor<4>, y: Tensor<1, Int>, 
     let need_box = eps > 0.0 || regularise;
     let input_box = need_box.then(|| Bounds::around(x.clone(), box_eps, 0.0, 1.0));
     let input_radius = input_box.as_ref().map(|b| b.radius.clone().mean());
-    let pass = propagate(net, Some(x), input_box, Some(y.clone()), Mode::Train, regularise);
+    let pass = propagate(
+        net,
+        Some(x),
+        input_box,
+        Some(y.clone()),
+        Mode::Train,
+        regularise,
+    );
     let logits = pass.logits.expect("a clean batch was given");
-    let clean_correct = logits.clone().argmax(1).reshape([-1]).equal(y.clone()).int();
+    let clean_correct = logits
+        .clone()
+        .argmax(1)
+        .reshape([-1])
+        .equal(y.clone())
+        .int();
     let clean_loss = cross_entropy(logits, y.clone());
-    let progress = if cfg.eps_train > 0.0 { eps / cfg.eps_train } else { 1.0 };
+    let progress = if cfg.eps_train > 0.0 {
+        eps / cfg.eps_train
+    } else {
+        1.0
+    };
     let mut loss = match (&pass.margins, eps > 0.0) {
         (Some(m), true) => {
             let w = 1.0 - (1.0 - cfg.clean_weight) * progress;
@@ -188,11 +260,18 @@ fn training_step(net: &Net, cfg: &TrainConfig, x: Tensor<4>, y: Tensor<1, Int>, 
         _ => clean_loss,
     };
     if regularise && let Some(r0) = input_radius {
-        let reg = regularizer::tightness(&pass.preactivations, r0, cfg.reg_tau) + regularizer::relu_balance(&pass.preactivations, cfg.reg_tau);
+        let reg = regularizer::tightness(&pass.preactivations, r0, cfg.reg_tau)
+            + regularizer::relu_balance(&pass.preactivations, cfg.reg_tau);
         loss = loss + reg.mul_scalar(cfg.reg_lambda * f64::from(1.0 - progress));
     }
-    let verified = (eps > 0.0).then(|| pass.margins.map(|m| verified(m).int())).flatten();
-    Step { loss, clean_correct: Some(clean_correct), verified }
+    let verified = (eps > 0.0)
+        .then(|| pass.margins.map(|m| verified(m).int()))
+        .flatten();
+    Step {
+        loss,
+        clean_correct: Some(clean_correct),
+        verified,
+    }
 }
 
 #[derive(Default)]
@@ -207,8 +286,14 @@ struct Sums {
 impl Sums {
     fn add(&mut self, step: &Step, n: usize) {
         self.loss += f64::from(step.loss.clone().into_scalar::<f32>());
-        self.clean += step.clean_correct.clone().map_or(0, |c| c.sum().into_scalar::<i64>());
-        self.verified += step.verified.clone().map_or(0, |v| v.sum().into_scalar::<i64>());
+        self.clean += step
+            .clean_correct
+            .clone()
+            .map_or(0, |c| c.sum().into_scalar::<i64>());
+        self.verified += step
+            .verified
+            .clone()
+            .map_or(0, |v| v.sum().into_scalar::<i64>());
         self.samples += n;
         self.batches += 1;
     }
@@ -223,9 +308,19 @@ impl Sums {
     }
 }
 
-fn save_checkpoint(dir: &RunDir, net: &Net, optimizer: &ModuleOptimizer, progress: &Progress) -> Result<()> {
-    std::fs::create_dir_all(dir.root()).with_context(|| format!("creating {}", dir.root().display()))?;
-    net.clone().save_file(dir.checkpoint_model()).map_err(|e| anyhow!("saving the checkpoint model: {e:?}"))?;
-    optimizer.save(dir.checkpoint_optimizer()).map_err(|e| anyhow!("saving the optimiser state: {e:?}"))?;
+fn save_checkpoint(
+    dir: &RunDir,
+    net: &Net,
+    optimizer: &ModuleOptimizer,
+    progress: &Progress,
+) -> Result<()> {
+    std::fs::create_dir_all(dir.root())
+        .with_context(|| format!("creating {}", dir.root().display()))?;
+    net.clone()
+        .save_file(dir.checkpoint_model())
+        .map_err(|e| anyhow!("saving the checkpoint model: {e:?}"))?;
+    optimizer
+        .save(dir.checkpoint_optimizer())
+        .map_err(|e| anyhow!("saving the optimiser state: {e:?}"))?;
     dir.write_json(&dir.progress(), progress)
 }

@@ -80,14 +80,20 @@ impl RunDir {
     /// Reads the checkpoint's progress, if there is a checkpoint.
     pub fn read_progress(&self) -> Result<Option<Progress>> {
         let path = self.progress();
-        if path.exists() { read_json(&path).map(Some) } else { Ok(None) }
+        if path.exists() {
+            read_json(&path).map(Some)
+        } else {
+            Ok(None)
+        }
     }
 
     /// Writes `value` as pretty JSON, atomically (write then rename).
     pub fn write_json<T: Serialize>(&self, path: &Path, value: &T) -> Result<()> {
-        std::fs::create_dir_all(&self.root).with_context(|| format!("creating {}", self.root.display()))?;
+        std::fs::create_dir_all(&self.root)
+            .with_context(|| format!("creating {}", self.root.display()))?;
         let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, serde_json::to_vec_pretty(value)?).with_context(|| format!("writing {}", tmp.display()))?;
+        std::fs::write(&tmp, serde_json::to_vec_pretty(value)?)
+            .with_context(|| format!("writing {}", tmp.display()))?;
         std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))
     }
 }

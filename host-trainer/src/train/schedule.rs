@@ -21,7 +21,11 @@ impl EpsSchedule {
     /// the reference code) and lasting `length` epochs.
     pub fn new(eps_max: f32, start: u64, length: u64, batches_per_epoch: u64) -> Self {
         let init = start.saturating_sub(1) * batches_per_epoch;
-        EpsSchedule { eps_max, init, fin: init + length * batches_per_epoch }
+        EpsSchedule {
+            eps_max,
+            init,
+            fin: init + length * batches_per_epoch,
+        }
     }
 
     /// eps at global batch `t`.
@@ -100,7 +104,11 @@ mod tests {
 
     #[test]
     fn lr_decays_at_milestones() {
-        let s = LrSchedule { lr: 5e-4, milestones: vec![50, 60], factor: 0.2 };
+        let s = LrSchedule {
+            lr: 5e-4,
+            milestones: vec![50, 60],
+            factor: 0.2,
+        };
         assert_eq!(s.lr(49), 5e-4);
         assert!((s.lr(50) - 1e-4).abs() < 1e-12);
         assert!((s.lr(69) - 2e-5).abs() < 1e-12);

@@ -1,0 +1,88 @@
+//! The golden model of FORMAT.md section 5: its spec and its exact bytes.
+
+use cert_runtime::InputSpec;
+use cert_runtime::builder::{LayerKind, LayerSpec, ModelSpec, OutputSpec};
+
+/// The golden model of FORMAT.md: a 1x2x2 input, one Dense 4 -> 2 hidden
+/// layer with a fused ReLU, and a Dense 2 -> 2 logits layer.
+pub fn golden_spec() -> ModelSpec {
+    ModelSpec {
+        input: InputSpec {
+            channels: 1,
+            height: 2,
+            width: 2,
+            scale: 1.0 / 256.0,
+            zero_point: -128,
+            domain_min: 0.0,
+            domain_max: 1.0,
+        },
+        classes: 2,
+        class_names: "no,yes".into(),
+        description: "golden".into(),
+        layers: vec![
+            LayerSpec {
+                kind: LayerKind::Dense {
+                    inputs: 4,
+                    outputs: 2,
+                },
+                weights: vec![1, -2, 3, -4, 5, 6, -7, 8],
+                bias: vec![100, -100],
+                output: OutputSpec::Requantize {
+                    multiplier: vec![1 << 30, 1 << 30],
+                    shift: vec![36, 37],
+                    zero_point: -128,
+                    min: -128,
+                    max: 127,
+                    scale: 0.25,
+                },
+            },
+            LayerSpec {
+                kind: LayerKind::Dense {
+                    inputs: 2,
+                    outputs: 2,
+                },
+                weights: vec![10, -10, -10, 10],
+                bias: vec![0, 1],
+                output: OutputSpec::Logits { scale: 0.5 },
+            },
+        ],
+    }
+}
+
+/// The golden model file, annotated field by field in FORMAT.md.
+#[rustfmt::skip]
+pub const GOLDEN: &[u8] = &[
+    // container: magic "CERT", version 1 (u16 LE), payload length 95 (u32 LE)
+    0x43, 0x45, 0x52, 0x54, 0x01, 0x00, 0x5f, 0x00, 0x00, 0x00,
+    // header.input: channels 1, height 2, width 2 (varints), scale 1/256 (f32 LE),
+    // zero_point -128 (i8), domain_min 0.0, domain_max 1.0 (f32 LE)
+    0x01, 0x02, 0x02, 0x00, 0x00, 0x80, 0x3b, 0x80,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80, 0x3f,
+    // header.classes 2; class_names "no,yes"; description "golden"
+    0x02,
+    0x06, 0x6e, 0x6f, 0x2c, 0x79, 0x65, 0x73,
+    0x06, 0x67, 0x6f, 0x6c, 0x64, 0x65, 0x6e,
+    // layers: 2 of them; layer 0 is Layer::Dense (0), inputs 4, outputs 2
+    0x02, 0x00, 0x04, 0x02,
+    // weights: 8 bytes of int8 [1, -2, 3, -4, 5, 6, -7, 8]
+    0x08, 0x01, 0xfe, 0x03, 0xfc, 0x05, 0x06, 0xf9, 0x08,
+    // bias: 8 bytes, i32 LE [100, -100]
+    0x08, 0x64, 0x00, 0x00, 0x00, 0x9c, 0xff, 0xff, 0xff,
+    // output: Output::Requantize (0); multiplier: 8 bytes, i32 LE [2^30, 2^30]
+    0x00, 0x08, 0x00, 0x00, 0x00, 0x40, 0x00, 0x00, 0x00, 0x40,
+    // shift: 2 bytes [36, 37]; zero_point -128, min -128, max 127; scale 0.25
+    0x02, 0x24, 0x25, 0x80, 0x80, 0x7f, 0x00, 0x00, 0x80, 0x3e,
+    // layer 1: Layer::Dense (0), inputs 2, outputs 2; weights [10, -10, -10, 10]
+    0x00, 0x02, 0x02, 0x04, 0x0a, 0xf6, 0xf6, 0x0a,
+    // bias: 8 bytes, i32 LE [0, 1]
+    0x08, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
+    // output: Output::Logits (1), scale 0.5
+    0x01, 0x00, 0x00, 0x00, 0x3f,
+    // CRC-32/ISO-HDLC of the payload, 0xced5befb (u32 LE)
+    0xfb, 0xbe, 0xd5, 0xce,
+];
+
+/// The golden spec encoded by the builder.
+pub fn golden() -> Vec<u8> {
+    super::encode(&golden_spec())
+}

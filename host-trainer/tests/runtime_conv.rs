@@ -1,0 +1,114 @@
+//! The runtime's integer convolution computes what burn's convolution
+//! computes on the same integers (layout, stride, padding), checked through
+//! a model whose logits are the convolution's outputs.
+
+use burn::tensor::module::conv2d;
+use burn::tensor::ops::ConvOptions;
+use burn::tensor::{Device, Tensor, TensorData};
+use cert_runtime::Model;
+use cert_runtime::builder::{LayerKind, LayerSpec, ModelSpec, OutputSpec};
+use rand::{Rng, SeedableRng};
+
+#[test]
+fn integer_conv_matches_burn() {
+    let device = Device::flex();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+    for &(c, h, w, o, k, s, p) in &[
+        (1, 5, 5, 2, 3, 2, 1),
+        (2, 6, 5, 1, 2, 1, 0),
+        (1, 7, 7, 2, 4, 2, 0),
+        (3, 4, 4, 2, 3, 1, 1),
+    ] {
+        let weights: Vec<i8> = (0..o * c * k * k)
+            .map(|_| rng.random_range(-20..=20))
+            .collect();
+        let input: Vec<i8> = (0..c * h * w)
+            .map(|_| rng.random_range(-128..=127))
+            .collect();
+        let (oh, ow) = ((h + 2 * p - k) / s + 1, (w + 2 * p - k) / s + 1);
+        let n = o * oh * ow;
+        assert!(n <= cert_runtime::MAX_CLASSES);
+        let identity: Vec<i8> = (0..n * n).map(|i| i8::from(i / n == i % n)).collect();
+        let spec = ModelSpec {
+            input: cert_runtime::InputSpec {
+                channels: c as u16,
+                height: h as u16,
+                width: w as u16,
+                scale: 1.0,
+                zero_point: 0,
+                domain_min: -128.0,
+                domain_max: 127.0,
+            },
+            classes: n as u16,
+            class_names: String::new(),
+            description: String::new(),
+            layers: vec![
+                LayerSpec {
+                    kind: LayerKind::Conv2d {
+                        in_channels: c as u16,
+                        out_channels: o as u16,
+                        kernel: [k as u8; 2],
+                        stride: [s as u8; 2],
+                        padding: [p as u8; 2],
+                    },
+                    weights: weights.clone(),
+                    bias: vec![0; o],
+                    // x 1/16: keeps every output inside int8.
+                    output: OutputSpec::Requantize {
+                        multiplier: vec![1 << 30; o],
+                        shift: vec![34; o],
+                        zero_point: 0,
+                        min: -128,
+                        max: 127,
+                        scale: 1.0,
+                    },
+                },
+                LayerSpec {
+                    kind: LayerKind::Dense {
+                        inputs: n as u32,
+                        outputs: n as u32,
+                    },
+                    weights: identity,
+                    bias: vec![0; n],
+                    output: OutputSpec::Logits { scale: 1.0 },
+                },
+            ],
+        };
+        let bytes = spec.to_bytes().unwrap();
+        let model = Model::from_bytes(&bytes).unwrap();
+        let mut scratch = vec![0i16; model.predict_scratch_len()];
+        let got = model
+            .predict_quantized(&input, &mut scratch)
+            .unwrap()
+            .logits;
+
+        let x = Tensor::<4>::from_data(
+            TensorData::new(
+                input.iter().map(|&v| f32::from(v)).collect::<Vec<_>>(),
+                [1, c, h, w],
+            ),
+            &device,
+        );
+        let kernel = Tensor::<4>::from_data(
+            TensorData::new(
+                weights.iter().map(|&v| f32::from(v)).collect::<Vec<_>>(),
+                [o, c, k, k],
+            ),
+            &device,
+        );
+        let want = conv2d(x, kernel, None, ConvOptions::new([s, s], [p, p], [1, 1], 1))
+            .into_data()
+            .convert::<f32>()
+            .try_to_vec::<f32>()
+            .unwrap();
+        let want: Vec<i32> = want
+            .iter()
+            .map(|&v| ((v / 16.0 + 0.5).floor() as i32).clamp(-128, 127))
+            .collect();
+        assert_eq!(
+            got.as_slice(),
+            want.as_slice(),
+            "c{c} {h}x{w} o{o} k{k} s{s} p{p}"
+        );
+    }
+}

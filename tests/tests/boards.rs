@@ -1,0 +1,67 @@
+//! Every board firmware in `boards/` builds for its target
+//! (`boards/build.sh`), and its footprint stays within
+//! `boards/size.snapshot`: growth over 10% fails until the snapshot is
+//! rewritten (`UPDATE_SNAPSHOTS=1 cargo test --release -p end-to-end`).
+//! Boards cannot run here; their certifying code is `cert-app`, tested on
+//! the host by `cargo test` in `boards/`, over the same `cert-runtime` the
+//! QEMU firmware proves on the Cortex-M4F.
+
+use std::process::{Command, Stdio};
+
+use end_to_end::elf;
+use end_to_end::origin::{Origin, code_by_origin};
+use end_to_end::snapshot::{self, Snapshot, growth};
+use end_to_end::workspace_root;
+
+#[test]
+fn boards_build_within_snapshot() {
+    let boards = workspace_root().join("boards");
+    // Built with the demo model, whatever models/ holds, so that the
+    // sizes compare across checkouts; its bytes are not code.
+    let model = workspace_root().join("firmware/demo/demo.cert");
+    let weights = std::fs::metadata(&model).unwrap().len();
+    let output = Command::new("bash")
+        .arg(boards.join("build.sh"))
+        .env("CERT_MODEL", &model)
+        .env_remove("CERT_EPS")
+        .stderr(Stdio::inherit())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "boards/build.sh failed");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let mut now = Snapshot::new();
+    for line in stdout.lines() {
+        let (board, path) = line.split_once(' ').expect("`BOARD ELF` lines");
+        let image = std::fs::read(boards.join(path)).unwrap();
+        let sections = elf::sections(&image).unwrap();
+        let code = code_by_origin(&image).unwrap();
+        let of = |origin| code.get(&origin).copied().unwrap_or(0);
+        println!(
+            "{board}: flash {} B (model {weights} B), static RAM {} B, .text by origin {code:?}",
+            sections.flash, sections.static_ram
+        );
+        for (key, value) in [
+            ("code_flash", sections.flash - weights),
+            (
+                "runtime_code",
+                of(Origin::Runtime) + of(Origin::RuntimeDeps),
+            ),
+            ("static_ram", sections.static_ram),
+        ] {
+            now.insert((board.to_owned(), key.to_owned()), value);
+        }
+    }
+    assert!(!now.is_empty(), "boards/build.sh built no board");
+    let path = boards.join("size.snapshot");
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&path, snapshot::render(&now)).unwrap();
+    }
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let accepted = snapshot::parse(&text).unwrap();
+    let grown = growth(&accepted, &now);
+    assert!(
+        grown.is_empty(),
+        "board footprint grew (explain it, then UPDATE_SNAPSHOTS=1 cargo test --release -p end-to-end):\n{}",
+        grown.join("\n")
+    );
+}
