@@ -37,8 +37,9 @@ pub enum Error {
     },
     /// The payload is not a valid postcard encoding of a model.
     Malformed,
-    /// The model has no layers, more than [`crate::MAX_LAYERS`], or a
-    /// class count outside `2..=MAX_CLASSES`.
+    /// The model has no layers, more than [`crate::MAX_LAYERS`], a class
+    /// count outside `2..=MAX_CLASSES`, or an empty input or one larger
+    /// than [`crate::MAX_ACTIVATION`].
     UnsupportedSize,
     /// A layer's declared shapes or parameter lengths do not fit together.
     ShapeMismatch {
@@ -118,9 +119,10 @@ impl fmt::Display for Error {
             Error::Malformed => write!(f, "model payload is malformed (not a valid layer list)"),
             Error::UnsupportedSize => write!(
                 f,
-                "model must have 1 to {} layers and 2 to {} classes",
+                "model must have 1 to {} layers, 2 to {} classes and 1 to {} input values",
                 crate::MAX_LAYERS,
-                crate::MAX_CLASSES
+                crate::MAX_CLASSES,
+                crate::MAX_ACTIVATION
             ),
             Error::ShapeMismatch { layer } => {
                 write!(

@@ -51,3 +51,5 @@ pub use model::{Logits, Model, Prediction};
 pub const MAX_LAYERS: usize = 12;
 /// Most classes a model may have.
 pub const MAX_CLASSES: usize = 32;
+/// Most values one activation tensor (the input included) may hold.
+pub const MAX_ACTIVATION: usize = 1 << 20;

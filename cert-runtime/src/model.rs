@@ -53,8 +53,7 @@ impl<'a> Model<'a> {
             && input.scale > 0.0
             && input.domain_min.is_finite()
             && input.domain_max.is_finite()
-            && input.domain_min <= input.domain_max
-            && !input.is_empty();
+            && input.domain_min <= input.domain_max;
         if !input_ok {
             return Err(Error::InvalidQuantization { layer: 0 });
         }
@@ -63,6 +62,9 @@ impl<'a> Model<'a> {
             height: input.height.into(),
             width: input.width.into(),
         };
+        if !shape.fits() {
+            return Err(Error::UnsupportedSize);
+        }
         let mut shapes = heapless::Vec::new();
         let mut max_activation = 0;
         let mut logits_layer = None;
@@ -75,7 +77,7 @@ impl<'a> Model<'a> {
                 Layer::Dense(d) => layer::dense::output_shape(d, shape),
                 Layer::Conv2d(c) => layer::conv::output_shape(c, shape),
             }
-            .filter(|s| !s.is_empty())
+            .filter(Shape::fits)
             .ok_or(Error::ShapeMismatch { layer: i })?;
             validate_params(i, layer, shape, out)?;
             match (layer, i == last) {

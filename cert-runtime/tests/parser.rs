@@ -382,3 +382,16 @@ fn every_error_displays_a_message() {
         assert_eq!(boxed.to_string(), message);
     }
 }
+
+#[test]
+fn oversized_and_empty_inputs_are_rejected() {
+    // 65535^3 values would wrap a 32-bit usize; the loader must refuse it.
+    let huge = golden_with(|d| {
+        d.header.input.channels = u16::MAX;
+        d.header.input.height = u16::MAX;
+        d.header.input.width = u16::MAX;
+    });
+    assert_eq!(load_error(&huge), Error::UnsupportedSize);
+    let empty = golden_with(|d| d.header.input.width = 0);
+    assert_eq!(load_error(&empty), Error::UnsupportedSize);
+}

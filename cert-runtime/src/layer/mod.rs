@@ -28,6 +28,16 @@ impl Shape {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// True when the shape holds 1 to [`crate::MAX_ACTIVATION`] values,
+    /// computed without overflow (a crafted file must not wrap `usize` on
+    /// a 32-bit device).
+    pub(crate) fn fits(&self) -> bool {
+        let len = (self.channels as u64)
+            .checked_mul(self.height as u64)
+            .and_then(|n| n.checked_mul(self.width as u64));
+        matches!(len, Some(n) if (1..=crate::MAX_ACTIVATION as u64).contains(&n))
+    }
 }
 
 /// What an accumulator is: a point or an interval over zero-point-shifted
