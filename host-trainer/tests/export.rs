@@ -26,7 +26,7 @@ fn exported_model_round_trips_agrees_and_resists_attacks() {
     let (cfg, set) = common::tiny_config(dir.root(), 3000, 4);
     train(&dir, &cfg, &set, &device, Arc::new(AtomicBool::new(false))).unwrap();
     let net = load_net(&cfg, &dir.best_model(), &device).unwrap();
-    let bytes = export(&net, &cfg, &set, &device)
+    let bytes = export(&net, &cfg, &set, cfg.eps, &device)
         .unwrap()
         .to_bytes()
         .unwrap();

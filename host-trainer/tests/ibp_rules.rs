@@ -34,7 +34,12 @@ fn check(arch: &str, mode: Mode) {
         mode,
         true,
     );
-    let margins = pass.margins.unwrap().into_data().to_vec::<f32>().unwrap();
+    let margins = pass
+        .margins
+        .unwrap()
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap();
     for trial in 0..200 {
         let u: Tensor<4> = if trial % 2 == 0 {
             Tensor::random(
@@ -54,12 +59,12 @@ fn check(arch: &str, mode: Mode) {
         let logits = propagate(&net, Some(point), None, None, Mode::Eval, false)
             .logits
             .unwrap();
-        let l = logits.into_data().to_vec::<f32>().unwrap();
+        let l = logits.into_data().try_to_vec::<f32>().unwrap();
         let y = labels
             .clone()
             .into_data()
             .convert::<i64>()
-            .to_vec::<i64>()
+            .try_to_vec::<i64>()
             .unwrap();
         for b in 0..batch {
             for j in 0..4 {

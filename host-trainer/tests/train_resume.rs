@@ -17,14 +17,18 @@ fn learns_and_resumes_bit_identically() {
 
     let straight = RunDir::new(tmp.path().join("straight"));
     let (cfg, set) = common::tiny_config(straight.root(), 1500, 3);
-    let done = train(
-        &straight,
-        &cfg,
-        &set,
-        &device,
-        Arc::new(AtomicBool::new(false)),
-    )
-    .unwrap();
+    // `interrupt` raises the Ctrl-C flag before the first batch.
+    let run = |dir: &RunDir, interrupt: bool| {
+        train(
+            dir,
+            &cfg,
+            &set,
+            &device,
+            Arc::new(AtomicBool::new(interrupt)),
+        )
+        .unwrap()
+    };
+    let done = run(&straight, false);
     assert_eq!(done.epoch, 3);
     let metrics = read_metrics(&straight.metrics()).unwrap();
     assert_eq!(metrics.len(), 3);
@@ -43,17 +47,9 @@ fn learns_and_resumes_bit_identically() {
 
     // Interrupt after the first batch (as Ctrl-C does), then resume.
     let resumed = RunDir::new(tmp.path().join("resumed"));
-    let stop = Arc::new(AtomicBool::new(true));
-    let first = train(&resumed, &cfg, &set, &device, stop).unwrap();
+    let first = run(&resumed, true);
     assert_eq!((first.epoch, first.batch), (0, 1));
-    let done = train(
-        &resumed,
-        &cfg,
-        &set,
-        &device,
-        Arc::new(AtomicBool::new(false)),
-    )
-    .unwrap();
+    let done = run(&resumed, false);
     assert_eq!(done.epoch, 3);
     let again = read_metrics(&resumed.metrics()).unwrap();
     for (a, b) in metrics.iter().zip(&again) {

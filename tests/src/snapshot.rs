@@ -99,3 +99,14 @@ mod tests {
         assert!(parse("demo code_flash").is_err());
     }
 }
+
+/// Compares `now` with the snapshot file at `path` (rewriting the file
+/// first when `UPDATE_SNAPSHOTS` is set); returns the entries that grew by
+/// more than the allowed margin or are new.
+pub fn compare_with_file(path: &std::path::Path, now: &Snapshot) -> Result<Vec<String>, String> {
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(path, render(now)).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    Ok(growth(&parse(&text)?, now))
+}

@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 
 use end_to_end::elf;
 use end_to_end::origin::{Origin, code_by_origin};
-use end_to_end::snapshot::{self, Snapshot, growth};
+use end_to_end::snapshot::{self, Snapshot};
 use end_to_end::workspace_root;
 
 #[test]
@@ -53,12 +53,7 @@ fn boards_build_within_snapshot() {
     }
     assert!(!now.is_empty(), "boards/build.sh built no board");
     let path = boards.join("size.snapshot");
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(&path, snapshot::render(&now)).unwrap();
-    }
-    let text = std::fs::read_to_string(&path).unwrap_or_default();
-    let accepted = snapshot::parse(&text).unwrap();
-    let grown = growth(&accepted, &now);
+    let grown = snapshot::compare_with_file(&path, &now).unwrap();
     assert!(
         grown.is_empty(),
         "board footprint grew (explain it, then UPDATE_SNAPSHOTS=1 cargo test --release -p end-to-end):\n{}",

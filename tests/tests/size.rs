@@ -3,7 +3,7 @@
 //! rewritten (`UPDATE_SNAPSHOTS=1 cargo test --release -p end-to-end`).
 
 use end_to_end::footprint::{Footprint, table};
-use end_to_end::snapshot::{self, Snapshot, entries, growth};
+use end_to_end::snapshot::{self, Snapshot, entries};
 use end_to_end::{firmware_dir, model_pairs};
 
 #[test]
@@ -17,12 +17,7 @@ fn footprint_within_snapshot() {
     }
     println!("{}", table(&rows));
     let path = firmware_dir().join("size.snapshot");
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(&path, snapshot::render(&now)).unwrap();
-    }
-    let text = std::fs::read_to_string(&path).unwrap_or_default();
-    let accepted = snapshot::parse(&text).unwrap();
-    let grown = growth(&accepted, &now);
+    let grown = snapshot::compare_with_file(&path, &now).unwrap();
     assert!(
         grown.is_empty(),
         "footprint grew (explain it, then UPDATE_SNAPSHOTS=1 cargo test --release -p end-to-end):\n{}",

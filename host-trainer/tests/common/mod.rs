@@ -13,6 +13,7 @@ pub fn digits() -> (Dataset, Dataset) {
 }
 
 /// An MLP trained briefly at eps 0.05 on `images` training digits.
+#[allow(dead_code)] // not every test binary that shares this module trains
 pub fn tiny_config(dir: &Path, images: usize, epochs: usize) -> (TrainConfig, Dataset) {
     let (train, _) = digits();
     let train = train.take(images);
