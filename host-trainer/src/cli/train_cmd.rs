@@ -84,9 +84,6 @@ pub struct TrainArgs {
     /// PGD steps of the per-epoch validation attack (0 skips it).
     #[arg(long, default_value_t = 10)]
     val_pgd_steps: usize,
-    /// Final epochs trained quantisation-aware (int8 fake quantisation in the IBP pass).
-    #[arg(long, default_value_t = 0)]
-    qat_epochs: usize,
     /// Seed of initialisation, split and shuffling.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -202,7 +199,6 @@ fn config_from_args(args: &TrainArgs) -> Result<TrainConfig> {
         grad_clip: args.grad_clip,
         val_fraction: args.val_fraction,
         val_pgd_steps: args.val_pgd_steps,
-        qat_epochs: args.qat_epochs,
         seed: args.seed,
         command: command_line(),
         input: train.shape,

@@ -58,8 +58,6 @@ pub struct TrainConfig {
     pub val_fraction: f32,
     /// PGD steps of the per-epoch validation attack.
     pub val_pgd_steps: usize,
-    /// Final epochs trained with fake-quantised int8 weights and activations (QA-IBP).
-    pub qat_epochs: usize,
     /// Seed of initialisation, split and shuffling.
     pub seed: u64,
     /// The data.

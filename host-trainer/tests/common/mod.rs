@@ -36,7 +36,6 @@ pub fn tiny_config(dir: &Path, images: usize, epochs: usize) -> (TrainConfig, Da
         grad_clip: 10.0,
         val_fraction: 0.1,
         val_pgd_steps: 2,
-        qat_epochs: 0,
         seed: 1,
         data: DataFiles {
             train_images: data.join("train-images-idx3-ubyte.gz"),
