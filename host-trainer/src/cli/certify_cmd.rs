@@ -1,13 +1,11 @@
 //! `certnn certify`.
 
-use std::path::PathBuf;
-
 use anyhow::{Result, bail};
 use clap::Args;
 use host_trainer::export::certify_set;
 use serde_json::json;
 
-use super::model_file::{self, ImageArgs};
+use super::model_file::{self, ImageArgs, ModelArg};
 
 /// Certify images with an exported int8 model, using the exact integer
 /// arithmetic of the device (cert-runtime): clean and certified accuracy.
@@ -20,9 +18,8 @@ use super::model_file::{self, ImageArgs};
   certnn certify --model models/cnn-small-eps0.1.cert --eps 0.1
   certnn certify --model m.cert --images imgs.idx --labels lbls.idx --eps 0.3 --json --per-sample --limit 100")]
 pub struct CertifyArgs {
-    /// Model file written by `certnn export`.
-    #[arg(long, value_name = "FILE")]
-    model: PathBuf,
+    #[command(flatten)]
+    model: ModelArg,
     #[command(flatten)]
     images: ImageArgs,
     /// Perturbation radius (L-infinity, pixel units).
@@ -41,14 +38,14 @@ pub fn run(args: CertifyArgs) -> Result<()> {
     if !(args.eps.is_finite() && args.eps >= 0.0) {
         bail!("--eps must be a finite number >= 0, not {}", args.eps);
     }
-    let bytes = model_file::read(&args.model)?;
-    let model = model_file::parse(&args.model, &bytes)?;
+    let bytes = args.model.read()?;
+    let model = args.model.load(&bytes)?;
     let set = args.images.labelled()?;
     model_file::check_shape(&model, &set)?;
     let (summary, per_sample) = certify_set(&model, &set, args.eps)?;
     if args.json {
         let mut out = json!({
-            "model": args.model,
+            "model": args.model.path,
             "eps": args.eps,
             "samples": summary.samples,
             "clean_accuracy": summary.clean_accuracy,

@@ -1,13 +1,11 @@
 //! `certnn inspect`.
 
-use std::path::PathBuf;
-
 use anyhow::Result;
 use cert_runtime::{Layer, Output};
 use clap::Args;
 use serde_json::json;
 
-use super::model_file;
+use super::model_file::ModelArg;
 
 /// Show what a model file holds: input quantiser, layers and shapes,
 /// quantisation, parameter count, flash and RAM needs.
@@ -15,9 +13,8 @@ use super::model_file;
 #[command(after_help = "Example:
   certnn inspect --model models/cnn-small-eps0.1.cert --json")]
 pub struct InspectArgs {
-    /// Model file.
-    #[arg(long, value_name = "FILE")]
-    model: PathBuf,
+    #[command(flatten)]
+    model: ModelArg,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -25,8 +22,8 @@ pub struct InspectArgs {
 
 /// Runs `certnn inspect`.
 pub fn run(args: InspectArgs) -> Result<()> {
-    let bytes = model_file::read(&args.model)?;
-    let model = model_file::parse(&args.model, &bytes)?;
+    let bytes = args.model.read()?;
+    let model = args.model.load(&bytes)?;
     let header = model.header();
     let shapes = model.shapes();
     let layers: Vec<_> = model
@@ -57,7 +54,7 @@ pub fn run(args: InspectArgs) -> Result<()> {
         })
         .collect();
     let info = json!({
-        "model": args.model,
+        "model": args.model.path,
         "description": header.description,
         "input": {
             "shape": [header.input.channels, header.input.height, header.input.width],
@@ -77,7 +74,7 @@ pub fn run(args: InspectArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&info)?);
         return Ok(());
     }
-    println!("{}: {}", args.model.display(), header.description);
+    println!("{}: {}", args.model.path.display(), header.description);
     println!(
         "input {}x{}x{}, q = round(x / {:.6}) + {}, domain [{}, {}]; {} classes",
         header.input.channels,

@@ -7,9 +7,25 @@ use cert_runtime::Model;
 use clap::Args;
 use host_trainer::data::{Dataset, read_idx_images};
 
-/// The bytes of a model file; parse them with [`parse`].
-pub fn read(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).with_context(|| format!("reading model file {}", path.display()))
+/// `--model FILE`: a model file written by `certnn export`.
+#[derive(Args, Debug, Clone)]
+pub struct ModelArg {
+    /// Model file written by `certnn export`.
+    #[arg(long = "model", value_name = "FILE")]
+    pub path: PathBuf,
+}
+
+impl ModelArg {
+    /// The file's bytes; load them with [`ModelArg::load`].
+    pub fn read(&self) -> Result<Vec<u8>> {
+        std::fs::read(&self.path)
+            .with_context(|| format!("reading model file {}", self.path.display()))
+    }
+
+    /// Loads the model with the runtime (its typed error, with the path, on a bad file).
+    pub fn load<'a>(&self, bytes: &'a [u8]) -> Result<Model<'a>> {
+        parse(&self.path, bytes)
+    }
 }
 
 /// Loads a model with the runtime; a corrupt file gives the runtime's typed error.

@@ -1,21 +1,18 @@
 //! `certnn predict` and `certnn radius`.
 
-use std::path::PathBuf;
-
 use anyhow::{Result, anyhow, bail};
 use clap::Args;
 use serde_json::json;
 
-use super::model_file::{self, ImageArgs};
+use super::model_file::{self, ImageArgs, ModelArg};
 
 /// Predict the class of every image with an exported int8 model.
 #[derive(Args, Debug)]
 #[command(after_help = "Example:
   certnn predict --model models/cnn-small-eps0.1.cert --images digits.idx --json")]
 pub struct PredictArgs {
-    /// Model file.
-    #[arg(long, value_name = "FILE")]
-    model: PathBuf,
+    #[command(flatten)]
+    model: ModelArg,
     #[command(flatten)]
     images: ImageArgs,
     /// Print `{\"predictions\": [...]}`.
@@ -25,8 +22,8 @@ pub struct PredictArgs {
 
 /// Runs `certnn predict`.
 pub fn run_predict(args: PredictArgs) -> Result<()> {
-    let bytes = model_file::read(&args.model)?;
-    let model = model_file::parse(&args.model, &bytes)?;
+    let bytes = args.model.read()?;
+    let model = args.model.load(&bytes)?;
     let set = args.images.images()?;
     model_file::check_shape(&model, &set)?;
     let mut scratch = vec![0i16; model.predict_scratch_len()];
@@ -51,9 +48,8 @@ pub fn run_predict(args: PredictArgs) -> Result<()> {
 #[command(after_help = "Example:
   certnn radius --model models/cnn-small-eps0.1.cert --images digits.idx --max-eps 0.5 --json")]
 pub struct RadiusArgs {
-    /// Model file.
-    #[arg(long, value_name = "FILE")]
-    model: PathBuf,
+    #[command(flatten)]
+    model: ModelArg,
     #[command(flatten)]
     images: ImageArgs,
     /// Largest radius searched.
@@ -69,8 +65,8 @@ pub fn run_radius(args: RadiusArgs) -> Result<()> {
     if !(args.max_eps.is_finite() && args.max_eps >= 0.0) {
         bail!("--max-eps must be a finite number >= 0");
     }
-    let bytes = model_file::read(&args.model)?;
-    let model = model_file::parse(&args.model, &bytes)?;
+    let bytes = args.model.read()?;
+    let model = args.model.load(&bytes)?;
     let set = args.images.images()?;
     model_file::check_shape(&model, &set)?;
     let mut scratch = vec![0i16; model.certify_scratch_len()];

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, anyhow};
 use clap::Args;
 
-use super::model_file::{self, ImageArgs};
+use super::model_file::{self, ImageArgs, ModelArg};
 
 /// Write a test-vector file for the firmware: inputs plus the host's
 /// certificates (class, certified flag, every margin bound), computed with
@@ -14,9 +14,8 @@ use super::model_file::{self, ImageArgs};
 #[command(after_help = "Example:
   certnn vectors --model models/cnn-small-eps0.1.cert --eps 0.1 --count 20 --out firmware/vectors.bin")]
 pub struct VectorsArgs {
-    /// Model file.
-    #[arg(long, value_name = "FILE")]
-    model: PathBuf,
+    #[command(flatten)]
+    model: ModelArg,
     #[command(flatten)]
     images: ImageArgs,
     /// Perturbation radius of the certificates.
@@ -32,8 +31,8 @@ pub struct VectorsArgs {
 
 /// Runs `certnn vectors`.
 pub fn run(args: VectorsArgs) -> Result<()> {
-    let bytes = model_file::read(&args.model)?;
-    let model = model_file::parse(&args.model, &bytes)?;
+    let bytes = args.model.read()?;
+    let model = args.model.load(&bytes)?;
     let set = args.images.labelled()?.take(args.count);
     model_file::check_shape(&model, &set)?;
     let inputs: Vec<Vec<f32>> = (0..set.len()).map(|i| set.image(i).to_vec()).collect();

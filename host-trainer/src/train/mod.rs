@@ -218,7 +218,7 @@ pub fn train(
 /// The loss of one batch and what it tells about the batch.
 struct Step {
     loss: Tensor<1>,
-    clean_correct: Option<Tensor<1, Int>>,
+    clean_correct: Tensor<1, Int>,
     verified: Option<Tensor<1, Int>>,
 }
 
@@ -269,7 +269,7 @@ fn training_step(net: &Net, cfg: &TrainConfig, x: Tensor<4>, y: Tensor<1, Int>, 
         .flatten();
     Step {
         loss,
-        clean_correct: Some(clean_correct),
+        clean_correct,
         verified,
     }
 }
@@ -286,10 +286,7 @@ struct Sums {
 impl Sums {
     fn add(&mut self, step: &Step, n: usize) {
         self.loss += f64::from(step.loss.clone().into_scalar::<f32>());
-        self.clean += step
-            .clean_correct
-            .clone()
-            .map_or(0, |c| c.sum().into_scalar::<i64>());
+        self.clean += step.clean_correct.clone().sum().into_scalar::<i64>();
         self.verified += step
             .verified
             .clone()
