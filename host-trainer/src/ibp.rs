@@ -2,28 +2,73 @@
 //!
 //! One pass carries up to three tensors through the network: the clean
 //! batch, and the centre and radius of the input box. Linear maps take the
-//! centre through the layer and the radius through `|W|`; BatchNorm uses the
-//! statistics of the clean batch in training (not detached) and the running
-//! statistics in evaluation; ReLU maps `[c - r, c + r]` to
+//! centre through the layer and the radius through `|W|`; BatchNorm uses
+//! batch statistics in training (of the clean batch or of the box centres,
+//! see [`CleanInput`]; not detached) and the running statistics in evaluation; ReLU maps `[c - r, c + r]` to
 //! `[relu(c - r), relu(c + r)]`. The classifier is folded with the
 //! specification (rows `e_y - e_j`), which bounds every margin `f_y - f_j`
 //! directly.
 
-use burn::nn::BatchNorm;
+use burn::nn::{BatchNorm, Linear};
 use burn::tensor::activation::{log_softmax, relu};
 use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Bool, Int, Tensor};
+use serde::{Deserialize, Serialize};
 
+use crate::fake_quant;
 use crate::model::{ConvBlock, DenseBlock, Net};
 
 /// Whether BatchNorm uses batch statistics (and updates its running ones).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// Batch statistics of the clean batch; running statistics updated.
-    Train,
-    /// Running statistics.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Mode<'a> {
+    /// Batch statistics; running statistics updated.
+    Train(Training<'a>),
+    /// Running statistics, float arithmetic.
     Eval,
+}
+
+impl Mode<'_> {
+    fn quant_aware(self) -> bool {
+        self.activation_max().is_some()
+    }
+
+    fn activation_max(&self) -> Option<&[f32]> {
+        match self {
+            Mode::Train(t) => t.activation_max,
+            Mode::Eval => None,
+        }
+    }
+}
+
+/// How a training pass computes.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Training<'a> {
+    /// What BatchNorm takes its batch statistics from.
+    pub clean_input: CleanInput,
+    /// Quantisation-aware (QA-IBP, see [`crate::fake_quant`]) when given:
+    /// the calibrated top of every hidden layer's ReLU output (as
+    /// [`crate::export::activation_max`] finds it), and weights,
+    /// activations and the input box are fake-quantised to the int8 grids
+    /// of the exported model.
+    pub activation_max: Option<&'a [f32]>,
+}
+
+/// What the clean terms of a training pass (BatchNorm's batch statistics
+/// and the natural cross-entropy loss) are computed on. When that tensor is
+/// not carried, BatchNorm uses the other one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum CleanInput {
+    /// The clean images, as in Shi et al. 2021: an IBP step carries three
+    /// tensors (clean, centre, radius) through every layer. (The default of
+    /// runs saved before this choice existed; `certnn train` defaults to
+    /// `Centres`.)
+    #[default]
+    Batch,
+    /// The centres of the input boxes (the images themselves while eps =
+    /// 0): an IBP step carries two tensors, a third less work.
+    Centres,
 }
 
 /// An input box in centre/radius form.
@@ -70,6 +115,8 @@ impl<const D: usize> Bounds<D> {
 pub struct Pass {
     /// Logits of the clean batch, when a clean batch was given.
     pub logits: Option<Tensor<2>>,
+    /// Logits of the box centres, when a box was given.
+    pub centre_logits: Option<Tensor<2>>,
     /// Lower bounds of `f_y - f_j`, `[batch, classes]` (0 at `j = y`), when
     /// a box and labels were given.
     pub margins: Option<Tensor<2>>,
@@ -97,16 +144,22 @@ pub fn propagate(
     keep_preactivations: bool,
 ) -> Pass {
     let mut preactivations = Vec::new();
+    let input_box = match mode.quant_aware() {
+        true => input_box.map(fake_quant::input_box),
+        false => input_box,
+    };
     let mut flow = Flow {
         clean,
         bounds: input_box,
     };
+    let mut preactivation_layers = 0;
     for block in &net.convs {
         flow = conv_block(block, flow, mode);
         if keep_preactivations && let Some(b) = &flow.bounds {
             preactivations.push(flatten(b.clone()));
         }
-        flow = activate(flow);
+        flow = activate(flow, mode, preactivation_layers);
+        preactivation_layers += 1;
     }
     let mut flow = Flow {
         clean: flow.clean.map(|t| t.flatten(1, 3)),
@@ -117,15 +170,27 @@ pub fn propagate(
         if keep_preactivations && let Some(b) = &flow.bounds {
             preactivations.push(b.clone());
         }
-        flow = activate(flow);
+        flow = activate(flow, mode, preactivation_layers);
+        preactivation_layers += 1;
     }
-    let logits = flow.clean.map(|x| net.head.forward(x));
-    let margins = match (flow.bounds, labels) {
-        (Some(b), Some(y)) => Some(margin_bounds(net, b, y)),
+    let head_weight = match mode.quant_aware() {
+        true => fake_quant::head_weights(net.head.weight.val()),
+        false => net.head.weight.val(),
+    };
+    let logits = flow
+        .clean
+        .map(|x| affine(x, head_weight.clone(), &net.head));
+    let centre_logits = flow
+        .bounds
+        .as_ref()
+        .map(|b| affine(b.centre.clone(), head_weight.clone(), &net.head));
+    let margins = match (flow.bounds, &centre_logits, labels) {
+        (Some(b), Some(c), Some(y)) => Some(margin_bounds(head_weight, b, c.clone(), y)),
         _ => None,
     };
     Pass {
         logits,
+        centre_logits,
         margins,
         preactivations,
     }
@@ -138,23 +203,44 @@ fn flatten(b: Bounds<4>) -> Bounds<2> {
     }
 }
 
-fn activate<const D: usize>(flow: Flow<D>) -> Flow<D> {
-    Flow {
-        clean: flow.clean.map(relu),
-        bounds: flow.bounds.map(Bounds::relu),
+/// ReLU of hidden layer `layer` (0-based).
+fn activate<const D: usize>(flow: Flow<D>, mode: Mode, layer: usize) -> Flow<D> {
+    let clean = flow.clean.map(relu);
+    let bounds = flow.bounds.map(Bounds::relu);
+    let (clean, bounds) = match mode.activation_max().and_then(|m| m.get(layer)) {
+        Some(&max) => fake_quant::activations(clean, bounds, max),
+        None => (clean, bounds),
+    };
+    Flow { clean, bounds }
+}
+
+/// A layer's weights as a pass uses them: float, or on the int8 grid.
+fn weights<const D: usize>(
+    w: Tensor<D>,
+    mode: Mode,
+    quantise: fn(Tensor<D>) -> fake_quant::Grid<D>,
+) -> fake_quant::Grid<D> {
+    match mode.quant_aware() {
+        true => quantise(w),
+        false => fake_quant::Grid {
+            weights: w.clone(),
+            magnitudes: w.abs(),
+        },
     }
 }
 
 fn conv_block(block: &ConvBlock, flow: Flow<4>, mode: Mode) -> Flow<4> {
     let conv = &block.conv;
-    let abs_weight = conv.weight.val().abs();
+    let w = weights(conv.weight.val(), mode, fake_quant::conv_weights);
+    let bias = conv.bias.as_ref().map(|b| b.val());
     let p = block.padding;
     let options = ConvOptions::new(conv.stride, [p, p], conv.dilation, conv.groups);
+    let centre_map = |x| conv2d(x, w.weights.clone(), bias.clone(), options.clone());
     let flow = Flow {
-        clean: flow.clean.map(|x| conv.forward(x)),
+        clean: flow.clean.map(centre_map),
         bounds: flow.bounds.map(|b| Bounds {
-            centre: conv.forward(b.centre),
-            radius: conv2d(b.radius, abs_weight, None, options),
+            centre: centre_map(b.centre),
+            radius: conv2d(b.radius, w.magnitudes.clone(), None, options.clone()),
         }),
     };
     batch_norm(&block.bn, flow, mode)
@@ -162,14 +248,24 @@ fn conv_block(block: &ConvBlock, flow: Flow<4>, mode: Mode) -> Flow<4> {
 
 fn dense_block(block: &DenseBlock, flow: Flow<2>, mode: Mode) -> Flow<2> {
     let linear = &block.linear;
+    let w = weights(linear.weight.val(), mode, fake_quant::dense_weights);
     let flow = Flow {
-        clean: flow.clean.map(|x| linear.forward(x)),
+        clean: flow.clean.map(|x| affine(x, w.weights.clone(), linear)),
         bounds: flow.bounds.map(|b| Bounds {
-            centre: linear.forward(b.centre),
-            radius: b.radius.matmul(linear.weight.val().abs()),
+            centre: affine(b.centre, w.weights.clone(), linear),
+            radius: b.radius.matmul(w.magnitudes.clone()),
         }),
     };
     batch_norm(&block.bn, flow, mode)
+}
+
+/// `x W + b` with `linear`'s bias and the given weights (`[in, out]`).
+fn affine(x: Tensor<2>, weight: Tensor<2>, linear: &Linear) -> Tensor<2> {
+    let y = x.matmul(weight);
+    match &linear.bias {
+        Some(b) => y + b.val().unsqueeze(),
+        None => y,
+    }
 }
 
 /// BatchNorm as a per-channel affine map `w x + b`, applied to the clean
@@ -177,13 +273,15 @@ fn dense_block(block: &DenseBlock, flow: Flow<2>, mode: Mode) -> Flow<2> {
 fn batch_norm<const D: usize>(bn: &BatchNorm, flow: Flow<D>, mode: Mode) -> Flow<D> {
     let (mean, var) = match mode {
         Mode::Eval => (bn.running_mean.value(), bn.running_var.value()),
-        Mode::Train => {
-            // Statistics of the clean batch, or of the box centres when no
-            // clean batch is carried; gradients flow through them.
-            let source = match (&flow.clean, &flow.bounds) {
-                (Some(x), _) => x.clone(),
-                (None, Some(b)) => b.centre.clone(),
-                (None, None) => return flow,
+        Mode::Train(training) => {
+            // Batch statistics; gradients flow through them.
+            let centre = flow.bounds.as_ref().map(|b| &b.centre);
+            let source = match training.clean_input {
+                CleanInput::Batch => flow.clean.as_ref().or(centre),
+                CleanInput::Centres => centre.or(flow.clean.as_ref()),
+            };
+            let Some(source) = source.cloned() else {
+                return flow;
             };
             let (mean, var) = channel_stats(source);
             update_running(bn, mean.clone().detach(), var.clone().detach());
@@ -231,11 +329,14 @@ fn per_channel<const D: usize>(v: Tensor<1>) -> Tensor<D> {
 
 /// Margin lower bounds by last-layer elision: for label `y`, the rows
 /// `W_y - W_j` propagate the final box in one step.
-fn margin_bounds(net: &Net, b: Bounds<2>, labels: Tensor<1, Int>) -> Tensor<2> {
-    let weight = net.head.weight.val(); // [features, classes]
+fn margin_bounds(
+    weight: Tensor<2>, // [features, classes]
+    b: Bounds<2>,
+    centre_logits: Tensor<2>,
+    labels: Tensor<1, Int>,
+) -> Tensor<2> {
     let [batch, features] = b.centre.dims();
     let classes = weight.dims()[1];
-    let centre_logits = net.head.forward(b.centre); // bias cancels in differences
     let own = centre_logits
         .clone()
         .gather(1, labels.clone().reshape([batch, 1]));

@@ -4,6 +4,7 @@
 pub mod data;
 pub mod eval;
 pub mod export;
+pub mod fake_quant;
 pub mod ibp;
 pub mod model;
 pub mod report;

@@ -3,6 +3,12 @@
 
 mod cli;
 
+// Training allocates and frees large tensors every step; glibc's allocator
+// hands those back to the kernel and page-faults them in again (13% of an
+// IBP step in a profile). mimalloc keeps them.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     match cli::run() {
         Ok(()) => std::process::ExitCode::SUCCESS,

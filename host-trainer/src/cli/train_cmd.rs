@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::{Result, anyhow, bail};
 use clap::Args;
 use host_trainer::data::Dataset;
+use host_trainer::ibp::CleanInput;
 use host_trainer::model::{Arch, Init};
 use host_trainer::train::{RunDir, TrainConfig, train};
 
@@ -19,13 +20,16 @@ use super::data_args::DataArgs;
 /// below its final value, the warm-up regularisers of Shi et al. keep the
 /// bounds tight and the ReLUs balanced. The kept model (best.bpk) is the
 /// one with the best IBP-verified accuracy at --eps on a validation split
-/// of the training data, among epochs trained at full eps. Every epoch
-/// writes a checkpoint, metrics.jsonl and curves.svg into --out; Ctrl-C
-/// saves a checkpoint and `--resume` continues from it.
+/// of the training data, among epochs trained at full eps (with
+/// --qa-epochs: among the quantisation-aware epochs, by the certified
+/// accuracy of their int8 export). Every epoch writes a checkpoint,
+/// metrics.jsonl and curves.svg into --out; Ctrl-C saves a checkpoint and
+/// `--resume` continues from it.
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:
   certnn train --arch cnn-small --eps-train 0.2 --eps 0.1 --epochs 30 --out runs/small-0.1
-  certnn train --arch mlp:256,256 --eps-train 0.4 --eps 0.3 --out runs/mlp-0.3
+  certnn train --arch mlp:256,256 --eps-train 0.3 --eps 0.3 --ramp-length 20 --out runs/mlp-0.3
+  certnn train --arch cnn-small --eps-train 0.2 --eps 0.1 --qa-epochs 5 --out runs/small-qa
   certnn train --out runs/small-0.1 --resume")]
 pub struct TrainArgs {
     /// Architecture: mlp:W1,W2,... | cnn-small | cnn-medium | cnn7.
@@ -75,6 +79,21 @@ pub struct TrainArgs {
     /// Weight of the clean loss at full eps (0 = pure robust loss).
     #[arg(long, default_value_t = 0.0)]
     clean_weight: f32,
+    /// What the clean terms of a step (BatchNorm's batch statistics, the
+    /// natural loss during the ramp) are computed on: the centres of the
+    /// input boxes (two tensors through every layer) or the clean images
+    /// (`batch`, the paper's choice: three tensors, about 1.5x slower steps
+    /// and no more accurate here; see the README's training notes).
+    #[arg(long, value_enum, default_value_t = CleanInput::Centres)]
+    clean_input: CleanInput,
+    /// Train the last N epochs quantisation-aware (QA-IBP): weights,
+    /// activations and input boxes fake-quantised to the int8 grids of the
+    /// exported model, with straight-through gradients. Each of these epochs
+    /// is validated by exporting the network and certifying the validation
+    /// split with the runtime (the device's arithmetic), and the kept model
+    /// is the best of them by that int8-certified accuracy. 0: float only.
+    #[arg(long, default_value_t = 0)]
+    qa_epochs: usize,
     /// Gradient-norm clipping threshold.
     #[arg(long, default_value_t = 10.0)]
     grad_clip: f32,
@@ -174,6 +193,13 @@ fn config_from_args(args: &TrainArgs) -> Result<TrainConfig> {
     if args.epochs == 0 || args.batch_size == 0 {
         bail!("--epochs and --batch-size must be positive");
     }
+    if args.qa_epochs > args.epochs {
+        bail!(
+            "--qa-epochs ({}) cannot exceed --epochs ({})",
+            args.qa_epochs,
+            args.epochs
+        );
+    }
     let files = args.data.files()?;
     let train = Dataset::from_idx(&files.train_images, &files.train_labels)?;
     let epochs = args.epochs;
@@ -196,6 +222,8 @@ fn config_from_args(args: &TrainArgs) -> Result<TrainConfig> {
         reg_lambda: args.reg_lambda,
         reg_tau: args.reg_tau,
         clean_weight: args.clean_weight,
+        clean_input: args.clean_input,
+        qa_epochs: args.qa_epochs,
         grad_clip: args.grad_clip,
         val_fraction: args.val_fraction,
         val_pgd_steps: args.val_pgd_steps,

@@ -15,6 +15,7 @@ pub use quantize::{pixel_input, quantize};
 
 use anyhow::{Result, anyhow};
 use burn::tensor::Device;
+use cert_runtime::Model;
 use cert_runtime::builder::ModelSpec;
 
 use crate::data::Dataset;
@@ -60,4 +61,22 @@ pub fn export(
         cfg.classes as u16,
         description,
     ))
+}
+
+/// Certified accuracy on `set`, at the run's eps, of the int8 model that
+/// `export` makes of `net`, computed by the runtime's own code: what the
+/// device would certify. Calibrates as `certnn export` does by default.
+pub fn int8_certified_accuracy(
+    net: &Net,
+    cfg: &TrainConfig,
+    calibration: &Dataset,
+    set: &Dataset,
+    device: &Device,
+) -> Result<f32> {
+    let bytes = export(net, cfg, calibration, cfg.eps, device)?
+        .to_bytes()
+        .map_err(|e| anyhow!("the exported model does not load: {e}"))?;
+    let model = Model::from_bytes(&bytes).map_err(|e| anyhow!("{e}"))?;
+    let (accuracy, _) = certify_set(&model, set, cfg.eps).map_err(|e| anyhow!("{e}"))?;
+    Ok(accuracy.certified_accuracy)
 }

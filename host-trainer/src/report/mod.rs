@@ -21,8 +21,9 @@ pub struct EpochMetrics {
     pub lr: f64,
     /// Mean training loss.
     pub loss: f32,
-    /// Clean accuracy on the training batches (running statistics not used).
-    pub train_clean: f32,
+    /// Clean accuracy on the training batches that carried the clean batch
+    /// (none with `--clean-input centres`).
+    pub train_clean: Option<f32>,
     /// Verified accuracy on the training batches at the current eps.
     pub train_verified: f32,
     /// eps of the validation numbers.
@@ -33,6 +34,10 @@ pub struct EpochMetrics {
     pub val_pgd: Option<f32>,
     /// Validation IBP-verified accuracy.
     pub val_verified: f32,
+    /// Validation certified accuracy of the int8 export, by the runtime
+    /// (quantisation-aware epochs only).
+    #[serde(default)]
+    pub val_int8_certified: Option<f32>,
     /// Seconds spent training this epoch (validation excluded).
     pub seconds: f32,
 }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::ibp::CleanInput;
 use crate::model::{Arch, ImageShape, Init};
 
 /// Where the images come from.
@@ -52,6 +53,13 @@ pub struct TrainConfig {
     /// Weight of the clean loss once eps is at its maximum: the loss is
     /// `w_t * CE + (1 - w_t) * robust`, with `w_t` going from 1 to this.
     pub clean_weight: f32,
+    /// Where BatchNorm takes its training statistics from.
+    #[serde(default)]
+    pub clean_input: CleanInput,
+    /// Final epochs trained quantisation-aware (QA-IBP): weights and
+    /// activations fake-quantised to the deployed int8 grid.
+    #[serde(default)]
+    pub qa_epochs: usize,
     /// Gradient-norm clipping threshold.
     pub grad_clip: f32,
     /// Fraction of the training images held out for model selection.

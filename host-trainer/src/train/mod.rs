@@ -26,7 +26,10 @@ use rand::seq::SliceRandom;
 
 use crate::data::{Dataset, batch};
 use crate::eval::{PgdConfig, evaluate};
-use crate::ibp::{Bounds, Mode, cross_entropy, propagate, robust_loss, verified};
+use crate::export::{CALIBRATION_IMAGES, activation_max, int8_certified_accuracy};
+use crate::ibp::{
+    Bounds, CleanInput, Mode, Training, cross_entropy, propagate, robust_loss, verified,
+};
 use crate::model::Net;
 use crate::report::{EpochMetrics, append_metrics, plot_curves, read_metrics};
 
@@ -76,6 +79,7 @@ pub fn train(
     let (train_idx, val_idx) = split_indices(train.len(), cfg.val_fraction, cfg.seed);
     let val = train.subset(&val_idx);
     let val_pgd = val.take(VAL_PGD_SAMPLES);
+    let calibration = (cfg.qa_epochs > 0).then(|| train.subset(&train_idx));
     let batches = train_idx.len().div_ceil(cfg.batch_size) as u64;
     let eps_schedule = EpsSchedule::new(cfg.eps_train, cfg.ramp_start, cfg.ramp_length, batches);
     let lr_schedule = LrSchedule {
@@ -119,6 +123,22 @@ pub fn train(
         );
         bar.set_prefix(format!("{}/{}", epoch + 1, cfg.epochs));
         bar.set_position(progress.batch as u64);
+        // QA-IBP: the last `qa_epochs` epochs see the int8 grids.
+        let quant_aware = epoch + cfg.qa_epochs >= cfg.epochs;
+        // Its activation grid is calibrated as `certnn export` does, once per
+        // epoch (a resumed epoch keeps the one it started with).
+        progress.activation_max = match (&calibration, quant_aware) {
+            (Some(calibration), true) => progress.activation_max.take().or_else(|| {
+                Some(activation_max(
+                    &net,
+                    &calibration.take(CALIBRATION_IMAGES),
+                    cfg.eps,
+                    device,
+                ))
+            }),
+            _ => None,
+        };
+        let activation_max = progress.activation_max.clone();
         let started = Instant::now();
         let mut sums = Sums::default();
         for (b, chunk) in order
@@ -129,15 +149,15 @@ pub fn train(
             let t = epoch as u64 * batches + b as u64;
             let eps = eps_schedule.eps(t);
             let (x, y) = batch(train, chunk, device);
-            let step = training_step(&net, cfg, x, y, eps);
+            let step = training_step(&net, cfg, x, y, eps, activation_max.as_deref());
             let grads = GradientsParams::from_grads(step.loss.backward(), &net);
             net = optimizer.step(lr, net, grads);
             sums.add(&step, chunk.len());
             bar.inc(1);
             bar.set_message(format!(
-                "eps {eps:.4} loss {:.4} clean {:.3} verified {:.3}",
+                "eps {eps:.4} loss {:.4} clean {} verified {:.3}",
                 sums.loss(),
-                sums.clean(),
+                sums.clean().map_or("-".into(), |c| format!("{c:.3}")),
                 sums.verified()
             ));
             if stop.load(Ordering::SeqCst) {
@@ -162,6 +182,16 @@ pub fn train(
         let pgd_acc = (cfg.val_pgd_steps > 0)
             .then(|| evaluate(&net, &val_pgd, cfg.eps, Some(&pgd), 250, device).pgd)
             .flatten();
+        let int8_certified = match (&calibration, quant_aware) {
+            (Some(calibration), true) => Some(int8_certified_accuracy(
+                &net,
+                cfg,
+                calibration,
+                &val,
+                device,
+            )?),
+            _ => None,
+        };
         let metrics = EpochMetrics {
             epoch: epoch + 1,
             eps_train: eps_schedule.eps(end_t),
@@ -173,16 +203,21 @@ pub fn train(
             val_clean: acc.clean,
             val_pgd: pgd_acc,
             val_verified: acc.verified,
+            val_int8_certified: int8_certified,
             seconds,
         };
         println!(
-            "epoch {:>3}: {:.1}s loss {:.4} | val clean {:.2}% PGD {} verified {:.2}% at eps {}",
+            "epoch {:>3}: {:.1}s loss {:.4} | val clean {:.2}% PGD {} verified {:.2}%{} at eps {}",
             epoch + 1,
             seconds,
             metrics.loss,
             100.0 * acc.clean,
             pgd_acc.map_or("-".into(), |p| format!("{:.2}%", 100.0 * p)),
             100.0 * acc.verified,
+            int8_certified.map_or(String::new(), |c| format!(
+                ", int8 certified {:.2}%",
+                100.0 * c
+            )),
             cfg.eps
         );
         append_metrics(&dir.metrics(), &metrics)?;
@@ -195,21 +230,24 @@ pub fn train(
                 cfg.arch, cfg.eps_train, cfg.eps
             ),
         )?;
-        // Select among epochs trained at full eps (the last epoch always qualifies).
-        let eligible = eps_schedule.at_full(end_t) || epoch + 1 == cfg.epochs;
-        if eligible
-            && progress
-                .best_verified
-                .is_none_or(|best| acc.verified >= best)
-        {
-            progress.best_verified = Some(acc.verified);
+        // Select among epochs trained at full eps (the last epoch always
+        // qualifies) on IBP-verified accuracy; with QA-IBP, among the
+        // quantisation-aware epochs on the int8 model's certified accuracy.
+        let (eligible, score) = match cfg.qa_epochs {
+            0 => (eps_schedule.at_full(end_t), acc.verified),
+            _ => (quant_aware, int8_certified.unwrap_or(0.0)),
+        };
+        let eligible = eligible || epoch + 1 == cfg.epochs;
+        if eligible && progress.best_verified.is_none_or(|best| score >= best) {
+            progress.best_verified = Some(score);
             progress.best_epoch = Some(epoch);
-            net.clone()
+            saved_form(&net)
                 .save_file(dir.best_model())
                 .map_err(|e| anyhow!("saving the best model: {e:?}"))?;
         }
         progress.epoch += 1;
         progress.batch = 0;
+        progress.activation_max = None;
         save_checkpoint(dir, &net, &optimizer, &progress)?;
     }
     Ok(progress)
@@ -218,46 +256,76 @@ pub fn train(
 /// The loss of one batch and what it tells about the batch.
 struct Step {
     loss: Tensor<1>,
-    clean_correct: Tensor<1, Int>,
+    /// Correct clean predictions, when the step carried the clean batch.
+    clean_correct: Option<Tensor<1, Int>>,
     verified: Option<Tensor<1, Int>>,
 }
 
 /// Loss at eps: clean cross entropy while eps = 0, then the robust loss
-/// (mixed with the clean loss when `clean_weight > 0`); plus the warm-up
-/// regularisers, weighted by `lambda * (1 - eps / eps_max)`, until eps is full.
-fn training_step(net: &Net, cfg: &TrainConfig, x: Tensor<4>, y: Tensor<1, Int>, eps: f32) -> Step {
-    let regularise = cfg.reg_lambda > 0.0 && eps < cfg.eps_train;
-    let box_eps = if eps > 0.0 { eps } else { WARMUP_REG_EPS };
-    let need_box = eps > 0.0 || regularise;
-    let input_box = need_box.then(|| Bounds::around(x.clone(), box_eps, 0.0, 1.0));
-    let input_radius = input_box.as_ref().map(|b| b.radius.clone().mean());
-    let pass = propagate(
-        net,
-        Some(x),
-        input_box,
-        Some(y.clone()),
-        Mode::Train,
-        regularise,
-    );
-    let logits = pass.logits.expect("a clean batch was given");
-    let clean_correct = logits
-        .clone()
-        .argmax(1)
-        .reshape([-1])
-        .equal(y.clone())
-        .int();
-    let clean_loss = cross_entropy(logits, y.clone());
+/// mixed with the clean loss at weight `w = 1 - (1 - clean_weight) * eps /
+/// eps_max`; plus the warm-up regularisers, weighted by `lambda * (1 - eps /
+/// eps_max)`, until eps is full. With `CleanInput::Centres` the clean terms
+/// (natural loss, BatchNorm statistics) are taken on the box centres and the
+/// clean batch is not carried once eps > 0.
+fn training_step(
+    net: &Net,
+    cfg: &TrainConfig,
+    x: Tensor<4>,
+    y: Tensor<1, Int>,
+    eps: f32,
+    activation_max: Option<&[f32]>,
+) -> Step {
     let progress = if cfg.eps_train > 0.0 {
         eps / cfg.eps_train
     } else {
         1.0
     };
-    let mut loss = match (&pass.margins, eps > 0.0) {
-        (Some(m), true) => {
-            let w = 1.0 - (1.0 - cfg.clean_weight) * progress;
-            robust_loss(m.clone(), y).mul_scalar(1.0 - w) + clean_loss.mul_scalar(w)
-        }
-        _ => clean_loss,
+    let clean_weight = if eps > 0.0 {
+        1.0 - (1.0 - cfg.clean_weight) * progress
+    } else {
+        1.0
+    };
+    let regularise = cfg.reg_lambda > 0.0 && eps < cfg.eps_train;
+    let box_eps = if eps > 0.0 { eps } else { WARMUP_REG_EPS };
+    let need_box = eps > 0.0 || regularise;
+    let carry_clean = !need_box || cfg.clean_input == CleanInput::Batch;
+    let input_box = need_box.then(|| Bounds::around(x.clone(), box_eps, 0.0, 1.0));
+    let input_radius = input_box.as_ref().map(|b| b.radius.clone().mean());
+    let pass = propagate(
+        net,
+        carry_clean.then_some(x),
+        input_box,
+        Some(y.clone()),
+        Mode::Train(Training {
+            clean_input: cfg.clean_input,
+            activation_max,
+        }),
+        regularise,
+    );
+    let clean_correct = pass.logits.as_ref().map(|logits| {
+        logits
+            .clone()
+            .argmax(1)
+            .reshape([-1])
+            .equal(y.clone())
+            .int()
+    });
+    let natural_logits = match cfg.clean_input {
+        CleanInput::Batch => pass.logits,
+        CleanInput::Centres => pass.centre_logits.or(pass.logits),
+    };
+    let clean_loss = natural_logits
+        .filter(|_| clean_weight > 0.0)
+        .map(|logits| cross_entropy(logits, y.clone()).mul_scalar(clean_weight));
+    let robust_loss = pass
+        .margins
+        .as_ref()
+        .filter(|_| eps > 0.0 && clean_weight < 1.0)
+        .map(|m| robust_loss(m.clone(), y.clone()).mul_scalar(1.0 - clean_weight));
+    let mut loss = match (clean_loss, robust_loss) {
+        (Some(c), Some(r)) => c + r,
+        (Some(l), None) | (None, Some(l)) => l,
+        (None, None) => unreachable!("a step has a clean or a robust term"),
     };
     if regularise && let Some(r0) = input_radius {
         let reg = regularizer::tightness(&pass.preactivations, r0, cfg.reg_tau)
@@ -278,6 +346,7 @@ fn training_step(net: &Net, cfg: &TrainConfig, x: Tensor<4>, y: Tensor<1, Int>, 
 struct Sums {
     loss: f64,
     clean: i64,
+    clean_samples: usize,
     verified: i64,
     samples: usize,
     batches: usize,
@@ -286,7 +355,10 @@ struct Sums {
 impl Sums {
     fn add(&mut self, step: &Step, n: usize) {
         self.loss += f64::from(step.loss.clone().into_scalar::<f32>());
-        self.clean += step.clean_correct.clone().sum().into_scalar::<i64>();
+        if let Some(correct) = &step.clean_correct {
+            self.clean += correct.clone().sum().into_scalar::<i64>();
+            self.clean_samples += n;
+        }
         self.verified += step
             .verified
             .clone()
@@ -297,12 +369,21 @@ impl Sums {
     fn loss(&self) -> f32 {
         (self.loss / self.batches.max(1) as f64) as f32
     }
-    fn clean(&self) -> f32 {
-        self.clean as f32 / self.samples.max(1) as f32
+    /// Clean accuracy over the batches that carried the clean batch.
+    fn clean(&self) -> Option<f32> {
+        (self.clean_samples > 0).then(|| self.clean as f32 / self.clean_samples as f32)
     }
     fn verified(&self) -> f32 {
         self.verified as f32 / self.samples.max(1) as f32
     }
+}
+
+/// `net` as it is saved. BatchNorm's running statistics are burn
+/// `RunningState`s, which hold the latest update aside until they are next
+/// read; saving `net` itself would write them one batch stale (and a resumed
+/// run would lose that update). `valid` folds the update in first.
+fn saved_form(net: &Net) -> impl Module {
+    net.clone().valid()
 }
 
 fn save_checkpoint(
@@ -313,7 +394,7 @@ fn save_checkpoint(
 ) -> Result<()> {
     std::fs::create_dir_all(dir.root())
         .with_context(|| format!("creating {}", dir.root().display()))?;
-    net.clone()
+    saved_form(&net)
         .save_file(dir.checkpoint_model())
         .map_err(|e| anyhow!("saving the checkpoint model: {e:?}"))?;
     optimizer

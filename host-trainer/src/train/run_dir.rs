@@ -14,10 +14,15 @@ pub struct Progress {
     pub epoch: usize,
     /// Batch within that epoch to continue from.
     pub batch: usize,
-    /// Best validation verified accuracy at full eps so far.
+    /// Best validation score so far: IBP-verified accuracy at full eps, or
+    /// with QA-IBP the int8 model's certified accuracy.
     pub best_verified: Option<f32>,
     /// Epoch (0-based) that reached it.
     pub best_epoch: Option<usize>,
+    /// The activation grid of the quantisation-aware epoch in progress
+    /// (calibrated at its start), so that a resumed epoch keeps it.
+    #[serde(default)]
+    pub activation_max: Option<Vec<f32>>,
 }
 
 /// Paths inside a run directory.

@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use host_trainer::data::{Dataset, default_data_dir, load_mnist_dir};
+use host_trainer::ibp::CleanInput;
 use host_trainer::model::Init;
 use host_trainer::train::{DataFiles, TrainConfig};
 
@@ -33,6 +34,8 @@ pub fn tiny_config(dir: &Path, images: usize, epochs: usize) -> (TrainConfig, Da
         reg_lambda: 0.5,
         reg_tau: 0.5,
         clean_weight: 0.0,
+        clean_input: CleanInput::Batch,
+        qa_epochs: 0,
         grad_clip: 10.0,
         val_fraction: 0.1,
         val_pgd_steps: 2,
