@@ -4,10 +4,11 @@
 //! batch, and the centre and radius of the input box. Linear maps take the
 //! centre through the layer and the radius through `|W|`; BatchNorm uses
 //! batch statistics in training (of the clean batch or of the box centres,
-//! see [`CleanInput`]; not detached) and the running statistics in evaluation; ReLU maps `[c - r, c + r]` to
-//! `[relu(c - r), relu(c + r)]`. The classifier is folded with the
-//! specification (rows `e_y - e_j`), which bounds every margin `f_y - f_j`
-//! directly.
+//! see [`CleanInput`]; not detached) and the running statistics in
+//! evaluation; ReLU maps `[c - r, c + r]` to `[relu(c - r), relu(c + r)]`.
+//! The classifier is folded with the specification (rows `e_y - e_j`),
+//! which bounds every margin `f_y - f_j` directly. A quantisation-aware
+//! training pass runs the same rules on fake-quantised values.
 
 use burn::nn::{BatchNorm, Linear};
 use burn::tensor::activation::{log_softmax, relu};
@@ -19,7 +20,8 @@ use serde::{Deserialize, Serialize};
 use crate::fake_quant;
 use crate::model::{ConvBlock, DenseBlock, Net};
 
-/// Whether BatchNorm uses batch statistics (and updates its running ones).
+/// Training or evaluation: whether BatchNorm uses batch statistics (and
+/// updates its running ones), and whether the pass is quantisation-aware.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Mode<'a> {
     /// Batch statistics; running statistics updated.
@@ -44,7 +46,8 @@ impl Mode<'_> {
 /// How a training pass computes.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Training<'a> {
-    /// What BatchNorm takes its batch statistics from.
+    /// What BatchNorm takes its batch statistics from (the loss's use of
+    /// the same choice is the caller's).
     pub clean_input: CleanInput,
     /// Quantisation-aware (QA-IBP, see [`crate::fake_quant`]) when given:
     /// the calibrated top of every hidden layer's ReLU output (as

@@ -33,7 +33,7 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    Train(train_cmd::TrainArgs),
+    Train(Box<train_cmd::TrainArgs>),
     Eval(eval_cmd::EvalArgs),
     Export(export_cmd::ExportArgs),
     Certify(certify_cmd::CertifyArgs),
@@ -47,7 +47,7 @@ enum Command {
 /// Parses the command line and runs the subcommand.
 pub fn run() -> Result<()> {
     match Cli::parse().command {
-        Command::Train(args) => train_cmd::run(args),
+        Command::Train(args) => train_cmd::run(*args),
         Command::Eval(args) => eval_cmd::run(args),
         Command::Export(args) => export_cmd::run(args),
         Command::Certify(args) => certify_cmd::run(args),

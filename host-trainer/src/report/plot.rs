@@ -1,5 +1,6 @@
-//! Training curves as SVG: validation clean, PGD and verified accuracy and
-//! the training eps (right axis) per epoch.
+//! Training curves as SVG: validation clean, PGD and verified accuracy (and
+//! the int8 export's certified accuracy in QA epochs) and the training eps
+//! (right axis) per epoch.
 
 use std::path::Path;
 
@@ -7,6 +8,9 @@ use anyhow::{Result, anyhow};
 use plotters::prelude::*;
 
 use super::EpochMetrics;
+
+/// A curve of the plot: its name, colour and value per epoch (if any).
+type Series = (&'static str, RGBColor, fn(&EpochMetrics) -> Option<f32>);
 
 /// Draws the curves of `metrics` into an SVG file.
 pub fn plot_curves(metrics: &[EpochMetrics], path: &Path, title: &str) -> Result<()> {
@@ -35,10 +39,11 @@ pub fn plot_curves(metrics: &[EpochMetrics], path: &Path, title: &str) -> Result
         .y_desc("training eps")
         .draw()
         .map_err(|e| err(&e))?;
-    let series: [(&str, RGBColor, fn(&EpochMetrics) -> Option<f32>); 3] = [
+    let series: [Series; 4] = [
         ("clean", BLUE, |m| Some(m.val_clean)),
         ("PGD", RED, |m| m.val_pgd),
         ("IBP verified", GREEN, |m| Some(m.val_verified)),
+        ("int8 certified (QA epochs)", MAGENTA, |m| m.val_int8_certified),
     ];
     for (name, color, value) in series {
         let points: Vec<(f32, f32)> = metrics

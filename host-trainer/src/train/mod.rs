@@ -5,10 +5,13 @@ mod config;
 mod regularizer;
 mod run_dir;
 mod schedule;
+mod step;
 
 pub use config::{DataFiles, TrainConfig};
 pub use run_dir::{Progress, RunDir};
 pub use schedule::{EpsSchedule, LrSchedule};
+
+use step::{Sums, training_step};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,7 +21,7 @@ use anyhow::{Context, Result, anyhow};
 use burn::module::Module;
 use burn::optim::grad_clipping::GradientClippingConfig;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
-use burn::tensor::{Device, Int, Tensor};
+use burn::tensor::Device;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -27,14 +30,9 @@ use rand::seq::SliceRandom;
 use crate::data::{Dataset, batch};
 use crate::eval::{PgdConfig, evaluate};
 use crate::export::{CALIBRATION_IMAGES, activation_max, int8_certified_accuracy};
-use crate::ibp::{
-    Bounds, CleanInput, Mode, Training, cross_entropy, propagate, robust_loss, verified,
-};
 use crate::model::Net;
 use crate::report::{EpochMetrics, append_metrics, plot_curves, read_metrics};
 
-/// eps of the box that feeds the regularisers while eps is still 0.
-const WARMUP_REG_EPS: f32 = 1e-6;
 /// Validation images attacked with PGD each epoch (the attack is the slow part).
 const VAL_PGD_SAMPLES: usize = 500;
 
@@ -253,131 +251,6 @@ pub fn train(
     Ok(progress)
 }
 
-/// The loss of one batch and what it tells about the batch.
-struct Step {
-    loss: Tensor<1>,
-    /// Correct clean predictions, when the step carried the clean batch.
-    clean_correct: Option<Tensor<1, Int>>,
-    verified: Option<Tensor<1, Int>>,
-}
-
-/// Loss at eps: clean cross entropy while eps = 0, then the robust loss
-/// mixed with the clean loss at weight `w = 1 - (1 - clean_weight) * eps /
-/// eps_max`; plus the warm-up regularisers, weighted by `lambda * (1 - eps /
-/// eps_max)`, until eps is full. With `CleanInput::Centres` the clean terms
-/// (natural loss, BatchNorm statistics) are taken on the box centres and the
-/// clean batch is not carried once eps > 0.
-fn training_step(
-    net: &Net,
-    cfg: &TrainConfig,
-    x: Tensor<4>,
-    y: Tensor<1, Int>,
-    eps: f32,
-    activation_max: Option<&[f32]>,
-) -> Step {
-    let progress = if cfg.eps_train > 0.0 {
-        eps / cfg.eps_train
-    } else {
-        1.0
-    };
-    let clean_weight = if eps > 0.0 {
-        1.0 - (1.0 - cfg.clean_weight) * progress
-    } else {
-        1.0
-    };
-    let regularise = cfg.reg_lambda > 0.0 && eps < cfg.eps_train;
-    let box_eps = if eps > 0.0 { eps } else { WARMUP_REG_EPS };
-    let need_box = eps > 0.0 || regularise;
-    let carry_clean = !need_box || cfg.clean_input == CleanInput::Batch;
-    let input_box = need_box.then(|| Bounds::around(x.clone(), box_eps, 0.0, 1.0));
-    let input_radius = input_box.as_ref().map(|b| b.radius.clone().mean());
-    let pass = propagate(
-        net,
-        carry_clean.then_some(x),
-        input_box,
-        Some(y.clone()),
-        Mode::Train(Training {
-            clean_input: cfg.clean_input,
-            activation_max,
-        }),
-        regularise,
-    );
-    let clean_correct = pass.logits.as_ref().map(|logits| {
-        logits
-            .clone()
-            .argmax(1)
-            .reshape([-1])
-            .equal(y.clone())
-            .int()
-    });
-    let natural_logits = match cfg.clean_input {
-        CleanInput::Batch => pass.logits,
-        CleanInput::Centres => pass.centre_logits.or(pass.logits),
-    };
-    let clean_loss = natural_logits
-        .filter(|_| clean_weight > 0.0)
-        .map(|logits| cross_entropy(logits, y.clone()).mul_scalar(clean_weight));
-    let robust_loss = pass
-        .margins
-        .as_ref()
-        .filter(|_| eps > 0.0 && clean_weight < 1.0)
-        .map(|m| robust_loss(m.clone(), y.clone()).mul_scalar(1.0 - clean_weight));
-    let mut loss = match (clean_loss, robust_loss) {
-        (Some(c), Some(r)) => c + r,
-        (Some(l), None) | (None, Some(l)) => l,
-        (None, None) => unreachable!("a step has a clean or a robust term"),
-    };
-    if regularise && let Some(r0) = input_radius {
-        let reg = regularizer::tightness(&pass.preactivations, r0, cfg.reg_tau)
-            + regularizer::relu_balance(&pass.preactivations, cfg.reg_tau);
-        loss = loss + reg.mul_scalar(cfg.reg_lambda * f64::from(1.0 - progress));
-    }
-    let verified = (eps > 0.0)
-        .then(|| pass.margins.map(|m| verified(m).int()))
-        .flatten();
-    Step {
-        loss,
-        clean_correct,
-        verified,
-    }
-}
-
-#[derive(Default)]
-struct Sums {
-    loss: f64,
-    clean: i64,
-    clean_samples: usize,
-    verified: i64,
-    samples: usize,
-    batches: usize,
-}
-
-impl Sums {
-    fn add(&mut self, step: &Step, n: usize) {
-        self.loss += f64::from(step.loss.clone().into_scalar::<f32>());
-        if let Some(correct) = &step.clean_correct {
-            self.clean += correct.clone().sum().into_scalar::<i64>();
-            self.clean_samples += n;
-        }
-        self.verified += step
-            .verified
-            .clone()
-            .map_or(0, |v| v.sum().into_scalar::<i64>());
-        self.samples += n;
-        self.batches += 1;
-    }
-    fn loss(&self) -> f32 {
-        (self.loss / self.batches.max(1) as f64) as f32
-    }
-    /// Clean accuracy over the batches that carried the clean batch.
-    fn clean(&self) -> Option<f32> {
-        (self.clean_samples > 0).then(|| self.clean as f32 / self.clean_samples as f32)
-    }
-    fn verified(&self) -> f32 {
-        self.verified as f32 / self.samples.max(1) as f32
-    }
-}
-
 /// `net` as it is saved. BatchNorm's running statistics are burn
 /// `RunningState`s, which hold the latest update aside until they are next
 /// read; saving `net` itself would write them one batch stale (and a resumed
@@ -394,7 +267,7 @@ fn save_checkpoint(
 ) -> Result<()> {
     std::fs::create_dir_all(dir.root())
         .with_context(|| format!("creating {}", dir.root().display()))?;
-    saved_form(&net)
+    saved_form(net)
         .save_file(dir.checkpoint_model())
         .map_err(|e| anyhow!("saving the checkpoint model: {e:?}"))?;
     optimizer
