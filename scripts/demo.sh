@@ -4,7 +4,7 @@
 # set on the host, then certify test images on an emulated Cortex-M4F
 # (QEMU mps2-an386) and check the device's certificates against the host's.
 #
-#   scripts/demo.sh [RUN_DIR]        (default runs/demo; a few minutes on 2 cores)
+#   scripts/demo.sh [RUN_DIR]        (default runs/demo; about a minute on 2 cores once built)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh

@@ -64,9 +64,9 @@ pub struct Training<'a> {
 #[serde(rename_all = "kebab-case")]
 pub enum CleanInput {
     /// The clean images, as in Shi et al. 2021: an IBP step carries three
-    /// tensors (clean, centre, radius) through every layer. (The default of
-    /// runs saved before this choice existed; `certnn train` defaults to
-    /// `Centres`.)
+    /// tensors (clean, centre, radius) through every layer.
+    // The `Default`: what runs saved before this choice existed used (their
+    // config.json lacks the field). `certnn train` defaults to `Centres`.
     #[default]
     Batch,
     /// The centres of the input boxes (the images themselves while eps =
