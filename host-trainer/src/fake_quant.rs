@@ -32,6 +32,18 @@ const MIN_STEP: f32 = 1e-12;
 fn round_to<const D: usize>(x: Tensor<D>, step: Tensor<D>) -> Tensor<D> {
     let step = step.detach().clamp_min(MIN_STEP);
     let rounded = (x.clone().detach() / step.clone()).round() * step;
+    straight_through(x, rounded)
+}
+
+/// `x` rounded to the nearest multiple of one `step`, with the gradient of
+/// the identity.
+fn round_to_step<const D: usize>(x: Tensor<D>, step: f32) -> Tensor<D> {
+    let rounded = x.clone().detach().div_scalar(step).round().mul_scalar(step);
+    straight_through(x, rounded)
+}
+
+/// The value of `rounded` with the gradient of `x`.
+fn straight_through<const D: usize>(x: Tensor<D>, rounded: Tensor<D>) -> Tensor<D> {
     x.clone() + (rounded - x.detach())
 }
 
@@ -94,27 +106,17 @@ pub fn activations<const D: usize>(
     bounds: Option<Bounds<D>>,
     max: f32,
 ) -> (Option<Tensor<D>>, Option<Bounds<D>>) {
-    let device = match (&clean, &bounds) {
-        (Some(x), _) => x.device(),
-        (None, Some(b)) => b.centre.device(),
-        (None, None) => return (clean, bounds),
-    };
-    let step = Tensor::<D>::full([1; D], max / ACTIVATION_STEPS, &device);
-    let on_grid = |x: Tensor<D>| round_to(x.clamp_max(max), step.clone());
+    let on_grid = |x: Tensor<D>| round_to_step(x.clamp_max(max), max / ACTIVATION_STEPS);
     let clean = clean.map(on_grid);
-    let bounds = bounds.map(|b| {
-        let (lower, upper) = (b.lower(), b.upper());
-        Bounds::from_limits(on_grid(lower), on_grid(upper))
-    });
+    let bounds = bounds.map(|b| Bounds::from_limits(on_grid(b.lower()), on_grid(b.upper())));
     (clean, bounds)
 }
 
 /// An input box with its limits rounded to the pixel grid, as the device's
 /// input quantiser does.
 pub fn input_box<const D: usize>(b: Bounds<D>) -> Bounds<D> {
-    let step = Tensor::<D>::full([1; D], PIXEL_STEP, &b.centre.device());
-    let (lower, upper) = (b.lower(), b.upper());
-    Bounds::from_limits(round_to(lower, step.clone()), round_to(upper, step))
+    let on_grid = |x: Tensor<D>| round_to_step(x, PIXEL_STEP);
+    Bounds::from_limits(on_grid(b.lower()), on_grid(b.upper()))
 }
 
 #[cfg(test)]

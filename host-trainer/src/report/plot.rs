@@ -43,7 +43,9 @@ pub fn plot_curves(metrics: &[EpochMetrics], path: &Path, title: &str) -> Result
         ("clean", BLUE, |m| Some(m.val_clean)),
         ("PGD", RED, |m| m.val_pgd),
         ("IBP verified", GREEN, |m| Some(m.val_verified)),
-        ("int8 certified (QA epochs)", MAGENTA, |m| m.val_int8_certified),
+        ("int8 certified (QA epochs)", MAGENTA, |m| {
+            m.val_int8_certified
+        }),
     ];
     for (name, color, value) in series {
         let points: Vec<(f32, f32)> = metrics
