@@ -1,27 +1,33 @@
 #!/usr/bin/env bash
 # Builds the certifying firmware of every board (each folder here with a
 # .cargo/config.toml), or of the boards named, for thumbv7em-none-eabihf,
-# and prints one `BOARD ELF` line per board on stdout (ELF relative to
-# boards/). CI calls it through `cargo test --release -p end-to-end`
-# (tests/tests/boards.rs), which also checks boards/size.snapshot.
+# and prints one `BOARD[:PROGRAM] ELF` line per program on stdout (ELF
+# relative to boards/). With --run (one board), runs its main program in
+# QEMU (run-qemu.sh) and exits with the device's status.
 #
-#   CERT_MODEL=M.cert CERT_EPS=E boards/build.sh [BOARD]...
+#   CERT_MODEL=M.cert [CERT_VECTORS=V.cvec] boards/build.sh [--run] [BOARD]...
 #
 # 1. rustup's thumbv7em-none-eabihf target, when its libcore is installed;
 # 2. otherwise Debian's toolchain (rustc-web cargo-web rust-web-src lld-22)
 #    building core from source (-Zbuild-std), in its own target directory.
 set -euo pipefail
-# build.rs resolves a relative CERT_MODEL from the board's folder: make it
-# absolute while the caller's directory is still the current one.
-if [ -n "${CERT_MODEL:-}" ]; then
-    CERT_MODEL=$(realpath "$CERT_MODEL")
-    export CERT_MODEL
-fi
+# build.rs resolves a relative path from the board's folder: make the
+# caller's paths absolute while its directory is still the current one.
+for var in CERT_MODEL CERT_VECTORS; do
+    if [ -n "${!var:-}" ]; then
+        export "$var=$(realpath "${!var}")"
+    fi
+done
 cd "$(dirname "$0")"
 target=thumbv7em-none-eabihf
 # A caller's cargo (e.g. `cargo test`) must not leak its settings here.
 unset CARGO_TARGET_DIR CARGO_BUILD_TARGET RUSTFLAGS CARGO_ENCODED_RUSTFLAGS
 
+run=false
+if [ "${1:-}" = --run ]; then
+    run=true
+    shift
+fi
 boards=("$@")
 if [ ${#boards[@]} -eq 0 ]; then
     for config in */.cargo/config.toml; do
@@ -60,4 +66,13 @@ for board in "${boards[@]}"; do
                 build --release --target-dir ../target/build-std >&2)
     fi
     echo "$board $dir/$board"
+    for program in "$board"/src/bin/*.rs; do
+        [ -e "$program" ] || continue
+        name=$(basename "$program" .rs)
+        echo "$board:$name $dir/$name"
+    done
 done
+
+if [ "$run" = true ]; then
+    exec ./run-qemu.sh "$dir/${boards[0]}"
+fi

@@ -4,7 +4,7 @@
 //! Dense(100) -> Dense(10)), both with random int8 weights and the
 //! per-channel requantisation of the test generator.
 //!
-//! `cargo bench -p cert-runtime --features std --bench certify`
+//! `cargo bench -p cert-runtime --bench certify`
 //!
 //! After the criterion groups it prints `ratio certify/predict NET: Rx`
 //! for each net, once at an eps where its input is certified (the interval
@@ -18,8 +18,8 @@ mod common;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use cert_runtime::builder::ModelSpec;
-use cert_runtime::{InputSpec, Model, Shape};
+use cert_runtime::builder::{Input, ModelSpec};
+use cert_runtime::{Budget, Model, Shape};
 use common::{
     ConvGeometry, Magnitude, flat, logits_layer, model_spec, random_conv, random_dense,
     random_input, random_requantize, rng,
@@ -27,16 +27,8 @@ use common::{
 use criterion::Criterion;
 
 /// The input of both nets: one 28x28 channel, 1/255 steps from -128.
-fn mnist_input() -> InputSpec {
-    InputSpec {
-        channels: 1,
-        height: 28,
-        width: 28,
-        scale: 1.0 / 255.0,
-        zero_point: -128,
-        domain_min: 0.0,
-        domain_max: 1.0,
-    }
+fn mnist_input() -> Input {
+    Input::image(1, 28, 28)
 }
 
 /// 784-256-256-10 with fused ReLUs.
@@ -45,7 +37,7 @@ fn dense_net() -> ModelSpec {
     let input = mnist_input();
     let mut layers = Vec::new();
     let mut magnitude = Magnitude::of_input(&input);
-    let mut width = input.len();
+    let mut width = 28 * 28;
     for units in [256, 256] {
         let stage = random_requantize(&mut rng, units, width, magnitude, true);
         layers.push(random_dense(&mut rng, width, units, magnitude, stage));
@@ -142,14 +134,14 @@ impl Subject {
     }
 
     /// The model file named by `CERT_BENCH_MODEL`, if any, run on a blank
-    /// (all `domain_min`) input.
+    /// input (every value its first channel's `domain_min`).
     fn from_env() -> Option<Self> {
         let path = std::env::var("CERT_BENCH_MODEL").ok()?;
         let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
         let low = Model::from_bytes(&bytes)
             .expect("model loads")
-            .header()
-            .input
+            .quantizer(0)
+            .expect("a channel")
             .domain_min;
         Some(Subject::new(path, bytes, |len| vec![low; len]))
     }
@@ -163,7 +155,11 @@ impl Subject {
         let input = black_box(self.input.as_slice());
         match operation {
             Operation::Predict => drop(black_box(model.predict(input, scratch))),
-            Operation::Certify { eps, .. } => drop(black_box(model.certify(input, eps, scratch))),
+            Operation::Certify { eps, .. } => drop(black_box(model.certify(
+                input,
+                Budget::uniform(eps),
+                scratch,
+            ))),
         }
     }
 
@@ -204,7 +200,12 @@ impl Subject {
 /// and certify at the smallest that does not (each when found).
 fn operations_for(model: &Model<'_>, input: &[f32]) -> Vec<Operation> {
     let mut scratch = vec![0; model.certify_scratch_len()];
-    let mut certify = |eps| model.certify(input, eps, &mut scratch).unwrap().certified;
+    let mut certify = |eps| {
+        model
+            .certify(input, Budget::uniform(eps), &mut scratch)
+            .unwrap()
+            .certified
+    };
     let certified = CERTIFIED_CANDIDATES.into_iter().find(|&eps| certify(eps));
     let refuted = REFUTED_CANDIDATES.into_iter().find(|&eps| !certify(eps));
     let mut operations = vec![Operation::Predict];

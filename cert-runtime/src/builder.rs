@@ -5,13 +5,15 @@
 
 extern crate std;
 
-use std::string::String;
+use std::string::{String, ToString};
+use std::vec;
 use std::vec::Vec;
 
 use crate::format::{
-    self, Conv2d, Dense, Header, InputSpec, Layer, ModelDesc, Output, Params, Requantize,
+    self, CertSpec, Conv2d, Dense, Header, InputSpec, Layer, ModelDesc, Output, Params, Requantize,
+    le_i32,
 };
-use crate::{Error, Model};
+use crate::{Error, Model, Quantizer};
 
 /// The geometry of a layer.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -76,15 +78,66 @@ pub struct LayerSpec {
     pub output: OutputSpec,
 }
 
+/// The input of a model, owned: shape and one quantiser per channel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Input {
+    /// Channels (image planes, or the features of a sensor vector).
+    pub channels: u16,
+    /// Height.
+    pub height: u16,
+    /// Width.
+    pub width: u16,
+    /// One quantiser per channel.
+    pub quantizers: Vec<Quantizer>,
+    /// Channel names: none, or one per channel (no commas).
+    pub names: Vec<String>,
+}
+
+impl Input {
+    /// Images of `channels x height x width` pixels in `[0, 1]`, every
+    /// channel on the 8-bit pixel grid ([`Quantizer::spanning`]`(0, 1)`).
+    pub fn image(channels: u16, height: u16, width: u16) -> Input {
+        Input {
+            channels,
+            height,
+            width,
+            quantizers: vec![Quantizer::spanning(0.0, 1.0); usize::from(channels)],
+            names: Vec::new(),
+        }
+    }
+
+    /// A vector of features, one channel each (height and width 1).
+    pub fn features(quantizers: Vec<Quantizer>, names: Vec<String>) -> Input {
+        Input {
+            channels: quantizers.len().try_into().unwrap_or(u16::MAX),
+            height: 1,
+            width: 1,
+            quantizers,
+            names,
+        }
+    }
+}
+
+/// The certification spec of a model, owned.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Certification {
+    /// The certified eps of every input channel, in its real units.
+    pub eps: Vec<f32>,
+    /// Boxes refinement may bound per input by default (0: none).
+    pub refine_boxes: u32,
+}
+
 /// A whole model, owned.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModelSpec {
-    /// Input shape and quantiser.
-    pub input: InputSpec,
+    /// Input shape and quantisers.
+    pub input: Input,
+    /// What the model certifies.
+    pub certification: Certification,
     /// Number of classes.
     pub classes: u16,
-    /// Class names separated by `,`.
-    pub class_names: String,
+    /// Class names: none, or one per class (no commas).
+    pub class_names: Vec<String>,
     /// Free text.
     pub description: String,
     /// Layers in order.
@@ -187,11 +240,35 @@ impl ModelSpec {
             };
             layers.push(layer).map_err(|_| Error::UnsupportedSize)?;
         }
+        let quantizers: Vec<u8> = self
+            .input
+            .quantizers
+            .iter()
+            .flat_map(|q| q.encode())
+            .collect();
+        let eps: Vec<u8> = self
+            .certification
+            .eps
+            .iter()
+            .flat_map(|e| e.to_le_bytes())
+            .collect();
+        let class_names = self.class_names.join(",");
+        let channel_names = self.input.names.join(",");
         let desc = ModelDesc {
             header: Header {
-                input: self.input,
+                input: InputSpec {
+                    channels: self.input.channels,
+                    height: self.input.height,
+                    width: self.input.width,
+                    quantizers: &quantizers,
+                    names: &channel_names,
+                },
+                certification: CertSpec {
+                    eps: &eps,
+                    refine_boxes: self.certification.refine_boxes,
+                },
                 classes: self.classes,
-                class_names: &self.class_names,
+                class_names: &class_names,
                 description: &self.description,
             },
             layers,
@@ -200,6 +277,82 @@ impl ModelSpec {
         Model::from_bytes(&bytes)?;
         Ok(bytes)
     }
+}
+
+impl LayerSpec {
+    /// The owned form of a layer of a loaded (or decoded) model.
+    pub fn from_layer(layer: &Layer<'_>) -> LayerSpec {
+        let params = layer.params();
+        let kind = match *layer {
+            Layer::Dense(d) => LayerKind::Dense {
+                inputs: d.inputs,
+                outputs: d.outputs,
+            },
+            Layer::Conv2d(c) => LayerKind::Conv2d {
+                in_channels: c.in_channels,
+                out_channels: c.out_channels,
+                kernel: c.kernel,
+                stride: c.stride,
+                padding: c.padding,
+            },
+        };
+        let words = |bytes: &[u8]| (0..bytes.len() / 4).map(|i| le_i32(bytes, i)).collect();
+        let output = match params.output {
+            Output::Requantize(rq) => OutputSpec::Requantize {
+                multiplier: words(rq.multiplier),
+                shift: rq.shift.to_vec(),
+                zero_point: rq.zero_point,
+                min: rq.min,
+                max: rq.max,
+                scale: rq.scale,
+            },
+            Output::Logits { scale } => OutputSpec::Logits { scale },
+        };
+        LayerSpec {
+            kind,
+            weights: params.weights.iter().map(|&w| w as i8).collect(),
+            bias: words(params.bias),
+            output,
+        }
+    }
+}
+
+impl ModelSpec {
+    /// The owned form of a loaded model: what [`ModelSpec::to_bytes`]
+    /// turns back into the same file.
+    pub fn from_model<K>(model: &Model<'_, K>) -> ModelSpec
+    where
+        K: crate::Kernels,
+    {
+        let header = model.header();
+        let channels = model.input_channels();
+        ModelSpec {
+            input: Input {
+                channels: header.input.channels,
+                height: header.input.height,
+                width: header.input.width,
+                quantizers: (0..channels).filter_map(|c| model.quantizer(c)).collect(),
+                names: split_names(header.input.names),
+            },
+            certification: Certification {
+                eps: (0..channels)
+                    .filter_map(|c| header.certification.eps(c))
+                    .collect(),
+                refine_boxes: header.certification.refine_boxes,
+            },
+            classes: header.classes,
+            class_names: split_names(header.class_names),
+            description: header.description.to_string(),
+            layers: model.layers().iter().map(LayerSpec::from_layer).collect(),
+        }
+    }
+}
+
+/// The names of a comma-separated list (none for an empty one).
+pub(crate) fn split_names(list: &str) -> Vec<String> {
+    format::names(list)
+        .map(|names| names.map(ToString::to_string).collect())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -1,46 +1,99 @@
-//! The one error type of the runtime: every way a model file, an input or a
-//! buffer can be wrong, each with a readable message.
+//! The typed errors of the runtime: every way a framed buffer, a model
+//! file, an input or a buffer can be wrong, each with a readable message.
 
 use core::fmt;
 
-/// Why loading a model or certifying an input failed.
+/// Why a framed buffer (model file, test-vector file, input frame) was
+/// rejected by [`crate::container`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum Error {
-    /// The file does not start with the `CERT` magic: not a model file.
+pub enum ContainerError {
+    /// The buffer does not start with the kind's magic bytes.
     BadMagic,
-    /// The file's format version is not one this runtime reads.
+    /// The version is not the one this runtime reads.
     UnsupportedVersion {
-        /// Version written in the file.
+        /// Version written in the buffer.
         found: u16,
         /// Version this runtime reads.
         supported: u16,
     },
-    /// The file ends before its declared payload and checksum.
+    /// The buffer ends before its declared payload and checksum.
     Truncated {
-        /// Bytes the container header declares.
+        /// Bytes the header declares.
         needed: usize,
         /// Bytes actually present.
         got: usize,
     },
-    /// Bytes follow the checksum: the file was concatenated or padded.
+    /// Bytes follow the checksum: the buffer was concatenated or padded.
     TrailingBytes {
         /// How many bytes follow the checksum.
         extra: usize,
     },
-    /// The CRC-32 of the payload does not match: the file is corrupt.
+    /// The CRC-32 of the payload does not match: the bytes are corrupt.
     ChecksumMismatch {
-        /// Checksum stored in the file.
+        /// Checksum stored in the buffer.
         stored: u32,
         /// Checksum of the bytes present.
         computed: u32,
     },
+    /// An output buffer given to an encoder is too small.
+    BufferTooSmall,
+}
+
+impl fmt::Display for ContainerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            ContainerError::BadMagic => {
+                write!(f, "its magic bytes are missing (wrong kind of file?)")
+            }
+            ContainerError::UnsupportedVersion { found, supported } => write!(
+                f,
+                "version {found} is not supported (this runtime reads version {supported})"
+            ),
+            ContainerError::Truncated { needed, got } => {
+                write!(f, "truncated: {needed} bytes needed, {got} present")
+            }
+            ContainerError::TrailingBytes { extra } => {
+                write!(f, "{extra} unexpected bytes follow its checksum")
+            }
+            ContainerError::ChecksumMismatch { stored, computed } => write!(
+                f,
+                "corrupt: CRC-32 {computed:#010x} does not match the stored {stored:#010x}"
+            ),
+            ContainerError::BufferTooSmall => write!(f, "the output buffer is too small"),
+        }
+    }
+}
+
+/// Why loading a model, or predicting, certifying or refining an input,
+/// failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Error {
+    /// The model file's framing is wrong (see [`ContainerError`]).
+    Container(ContainerError),
+    /// The file is a model in an older format version, written by an
+    /// earlier `certnn`; it has to be exported again (or upgraded).
+    FormatOutdated {
+        /// Version written in the file.
+        found: u16,
+    },
     /// The payload is not a valid postcard encoding of a model.
     Malformed,
     /// The model has no layers, more than [`crate::MAX_LAYERS`], a class
-    /// count outside `2..=MAX_CLASSES`, or an empty input or one larger
-    /// than [`crate::MAX_ACTIVATION`].
+    /// count outside `2..=MAX_CLASSES`, or an input or activation that is
+    /// empty or larger than [`crate::MAX_ACTIVATION`] values.
     UnsupportedSize,
+    /// The input spec of one input channel is out of range: scale not
+    /// finite and positive, offset or domain not finite, an empty domain,
+    /// or a certified eps that is negative or not finite.
+    InvalidInputSpec {
+        /// The offending input channel.
+        channel: usize,
+    },
+    /// The class names or the input channel names are not empty and not
+    /// exactly one per class (channel), comma-separated, none empty.
+    InvalidNames,
     /// A layer's declared shapes or parameter lengths do not fit together.
     ShapeMismatch {
         /// Index of the offending layer.
@@ -83,46 +136,72 @@ pub enum Error {
         /// Index of the first such value.
         index: usize,
     },
-    /// An input value lies outside the model's input domain.
+    /// An input value lies outside its channel's input domain.
     InputOutOfDomain {
         /// Index of the first such value.
         index: usize,
     },
-    /// eps is negative, NaN or infinite.
-    InvalidEps,
-    /// An output buffer given to an encoder is too small.
-    BufferTooSmall,
+    /// A perturbation budget has an eps that is negative, NaN or infinite.
+    InvalidEps {
+        /// The input channel of the offending eps.
+        channel: usize,
+    },
+    /// A per-channel perturbation budget does not have one eps per input
+    /// channel.
+    BudgetLength {
+        /// Input channels of the model.
+        expected: usize,
+        /// eps values given.
+        got: usize,
+    },
+    /// A buffer the caller lent for a result (a counterexample) does not
+    /// have one value per input.
+    OutputLength {
+        /// Values needed.
+        expected: usize,
+        /// Values provided.
+        got: usize,
+    },
+}
+
+impl From<ContainerError> for Error {
+    fn from(e: ContainerError) -> Self {
+        Error::Container(e)
+    }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            Error::BadMagic => write!(f, "not a model file: the magic bytes `CERT` are missing"),
-            Error::UnsupportedVersion { found, supported } => write!(
-                f,
-                "model format version {found} is not supported (this runtime reads version {supported})"
-            ),
-            Error::Truncated { needed, got } => write!(
-                f,
-                "model file is truncated: {needed} bytes needed, {got} present"
-            ),
-            Error::TrailingBytes { extra } => {
-                write!(
-                    f,
-                    "model file has {extra} unexpected bytes after its checksum"
-                )
+            Error::Container(ContainerError::BadMagic) => {
+                write!(f, "not a model file: the magic bytes `CERT` are missing")
             }
-            Error::ChecksumMismatch { stored, computed } => write!(
+            Error::Container(e) => write!(f, "model file: {e}"),
+            Error::FormatOutdated { found } => write!(
                 f,
-                "model file is corrupt: CRC-32 {computed:#010x} does not match the stored {stored:#010x}"
+                "model format version {found} is too old (this runtime reads version {}): export the run again \
+                 (`certnn export --run DIR --out FILE`) or upgrade the file in place of a run \
+                 (`certnn upgrade --model FILE --eps E --out NEW`)",
+                crate::format::FORMAT_VERSION
             ),
-            Error::Malformed => write!(f, "model payload is malformed (not a valid layer list)"),
+            Error::Malformed => write!(
+                f,
+                "model payload is malformed (not a valid model description)"
+            ),
             Error::UnsupportedSize => write!(
                 f,
-                "model must have 1 to {} layers, 2 to {} classes and 1 to {} input values",
+                "model must have 1 to {} layers, 2 to {} classes, and inputs and activations of 1 to {} values",
                 crate::MAX_LAYERS,
                 crate::MAX_CLASSES,
                 crate::MAX_ACTIVATION
+            ),
+            Error::InvalidInputSpec { channel } => write!(
+                f,
+                "input channel {channel}: quantiser, domain or certified eps out of range"
+            ),
+            Error::InvalidNames => write!(
+                f,
+                "class and channel names must be empty or one per class (channel), comma-separated and not empty"
             ),
             Error::ShapeMismatch { layer } => {
                 write!(
@@ -152,17 +231,29 @@ impl fmt::Display for Error {
             Error::InputOutOfDomain { index } => {
                 write!(
                     f,
-                    "input value {index} lies outside the model's input domain"
+                    "input value {index} lies outside its channel's input domain"
                 )
             }
-            Error::InvalidEps => write!(f, "eps must be a finite number >= 0"),
-            Error::BufferTooSmall => write!(f, "output buffer too small for the encoded model"),
+            Error::InvalidEps { channel } => write!(
+                f,
+                "eps of input channel {channel} must be a finite number >= 0"
+            ),
+            Error::BudgetLength { expected, got } => write!(
+                f,
+                "the perturbation budget has {got} eps values, the model has {expected} input channels"
+            ),
+            Error::OutputLength { expected, got } => {
+                write!(f, "output buffer has {got} values, {expected} needed")
+            }
         }
     }
 }
 
 #[cfg(feature = "std")]
 extern crate std;
+
+#[cfg(feature = "std")]
+impl std::error::Error for ContainerError {}
 
 #[cfg(feature = "std")]
 impl std::error::Error for Error {}

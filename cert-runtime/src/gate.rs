@@ -80,8 +80,13 @@ impl<A: OutputPin, F: OutputPin> CertifiedGate<A, F> {
     /// Drives the outputs for one certificate: the action if and only if
     /// it is certified, the fall-back otherwise.
     pub fn apply(&mut self, cert: &Certificate) -> Result<Decision, Error<A, F>> {
-        let class = cert.class;
-        if cert.certified {
+        self.decide(cert.class, cert.certified)
+    }
+
+    /// Drives the outputs for a decision about `class`: the action if and
+    /// only if it is `proven` (by a certificate, or by refinement).
+    pub fn decide(&mut self, class: usize, proven: bool) -> Result<Decision, Error<A, F>> {
+        if proven {
             self.fallback.set_low().map_err(GateError::FallBack)?;
             self.act.set_high().map_err(GateError::Act)?;
             Ok(Decision::Act { class })

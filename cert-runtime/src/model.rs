@@ -1,9 +1,17 @@
-//! Loading and validating a model, and integer inference.
+//! Loading and validating a model, its scratch accounting, and integer
+//! inference.
 
+use core::marker::PhantomData;
+use core::ops::Range;
+
+use cert_kernels::{Kernels, Native, point_slot};
+
+use crate::budget::Budget;
 use crate::error::Error;
 use crate::format::{self, Dense, Header, Layer, ModelDesc, Output, le_i32};
-use crate::layer::{self, Domain, Point, Shape};
-use crate::requant::{quantize_input, requantize};
+use crate::layer::{self, Domain, Interval, Point, Shape};
+use crate::quantizer::Quantizer;
+use crate::requant::requantize_checked;
 use crate::{MAX_CLASSES, MAX_LAYERS};
 
 /// Logits of one input: one `i32` per class, in the last layer's units.
@@ -12,10 +20,16 @@ pub type Logits = heapless::Vec<i32, MAX_CLASSES>;
 /// A validated model, borrowing its weights from the file's bytes.
 ///
 /// Loading checks everything the arithmetic relies on (shapes, parameter
-/// lengths, quantisation ranges, accumulator headroom), so inference and
-/// certification cannot fail on a loaded model except through their inputs.
+/// lengths, quantisation ranges, accumulator headroom, the input spec and
+/// the certified budget), so inference and certification cannot fail on a
+/// loaded model except through their inputs and buffers.
+///
+/// `K` are the multiply-accumulate kernels: [`Native`] (the DSP kernels on
+/// a Cortex-M4/M7, the portable ones elsewhere) unless
+/// [`Model::with_kernels`] picks others, such as the reference
+/// [`cert_kernels::Scalar`]; every choice gives bit-identical results.
 #[derive(Debug, Clone)]
-pub struct Model<'a> {
+pub struct Model<'a, K = Native> {
     desc: ModelDesc<'a>,
     /// The last layer, which produces the logits.
     logits_layer: Dense<'a>,
@@ -24,6 +38,9 @@ pub struct Model<'a> {
     shapes: heapless::Vec<Shape, { MAX_LAYERS + 1 }>,
     /// Largest activation (input included, logits excluded), in values.
     max_activation: usize,
+    /// Largest receptive field of a convolution (0 without convolutions).
+    max_column: usize,
+    kernels: PhantomData<K>,
 }
 
 /// The predicted class and logits of one input.
@@ -35,6 +52,16 @@ pub struct Prediction {
     pub logits: Logits,
 }
 
+/// The buffers of one interval pass, carved from the caller's scratch:
+/// two packed interval buffers that the layers ping-pong between, and one
+/// packed column for the convolutions. After [`Model::bound`], `front`
+/// holds the last hidden layer's bounds and `back` is free.
+pub(crate) struct Workspace<'s> {
+    pub front: &'s mut [i16],
+    pub back: &'s mut [i16],
+    pub col: &'s mut [i16],
+}
+
 impl<'a> Model<'a> {
     /// Loads and validates a model file. `bytes` can live in flash: weights
     /// are borrowed, nothing is copied.
@@ -44,19 +71,16 @@ impl<'a> Model<'a> {
 
     /// Validates a decoded model description.
     pub fn from_desc(desc: ModelDesc<'a>) -> Result<Self, Error> {
-        let input = desc.header.input;
-        let classes = usize::from(desc.header.classes);
+        let header = &desc.header;
+        let classes = usize::from(header.classes);
         if desc.layers.is_empty() || !(2..=MAX_CLASSES).contains(&classes) {
             return Err(Error::UnsupportedSize);
         }
-        let input_ok = input.scale.is_finite()
-            && input.scale > 0.0
-            && input.domain_min.is_finite()
-            && input.domain_max.is_finite()
-            && input.domain_min <= input.domain_max;
-        if !input_ok {
-            return Err(Error::InvalidQuantization { layer: 0 });
-        }
+        validate_input(header)?;
+        validate_names(header.input.names, usize::from(header.input.channels))
+            .map_err(|()| Error::InvalidNames)?;
+        validate_names(header.class_names, classes).map_err(|()| Error::InvalidNames)?;
+        let input = header.input;
         let mut shape = Shape {
             channels: input.channels.into(),
             height: input.height.into(),
@@ -66,7 +90,7 @@ impl<'a> Model<'a> {
             return Err(Error::UnsupportedSize);
         }
         let mut shapes = heapless::Vec::new();
-        let mut max_activation = 0;
+        let (mut max_activation, mut max_column) = (0, 0);
         let mut logits_layer = None;
         let last = desc.layers.len() - 1;
         for (i, layer) in desc.layers.iter().enumerate() {
@@ -80,6 +104,9 @@ impl<'a> Model<'a> {
             .filter(Shape::fits)
             .ok_or(Error::ShapeMismatch { layer: i })?;
             validate_params(i, layer, shape, out)?;
+            if let Layer::Conv2d(c) = layer {
+                max_column = max_column.max(layer::conv::fan_in(c));
+            }
             match (layer, i == last) {
                 (Layer::Dense(d), true) if matches!(d.params.output, Output::Logits { .. }) => {
                     if out.len() != classes {
@@ -99,10 +126,27 @@ impl<'a> Model<'a> {
             logits_layer,
             shapes,
             max_activation,
+            max_column,
+            kernels: PhantomData,
         })
     }
+}
 
-    /// Header: input spec, classes, names, description.
+impl<'a, K: Kernels> Model<'a, K> {
+    /// The same model computing with the kernels `L` (for instance the
+    /// reference [`cert_kernels::Scalar`], to check the native ones).
+    pub fn with_kernels<L: Kernels>(self) -> Model<'a, L> {
+        Model {
+            desc: self.desc,
+            logits_layer: self.logits_layer,
+            shapes: self.shapes,
+            max_activation: self.max_activation,
+            max_column: self.max_column,
+            kernels: PhantomData,
+        }
+    }
+
+    /// Header: input spec, certification spec, classes, names, description.
     pub fn header(&self) -> &Header<'a> {
         &self.desc.header
     }
@@ -127,9 +171,40 @@ impl<'a> Model<'a> {
         self.desc.header.input.len()
     }
 
+    /// Number of input channels (image planes, or sensor features).
+    pub fn input_channels(&self) -> usize {
+        usize::from(self.desc.header.input.channels)
+    }
+
+    /// The quantiser and domain of input channel `c`.
+    pub fn quantizer(&self, c: usize) -> Option<Quantizer> {
+        self.desc.header.input.quantizer(c)
+    }
+
     /// Number of classes.
     pub fn classes(&self) -> usize {
         usize::from(self.desc.header.classes)
+    }
+
+    /// The name of class `class`, when the model names its classes.
+    pub fn class_name(&self, class: usize) -> Option<&'a str> {
+        self.desc.header.class_name(class)
+    }
+
+    /// The name of input channel `c`, when the model names its channels.
+    pub fn channel_name(&self, c: usize) -> Option<&'a str> {
+        self.desc.header.input.name(c)
+    }
+
+    /// The perturbation budget the model was certified for: what the
+    /// device certifies unless told otherwise.
+    pub fn budget(&self) -> Budget<'a> {
+        Budget::encoded(self.desc.header.certification.eps)
+    }
+
+    /// Boxes refinement may bound per input by default (0: none).
+    pub fn refine_boxes(&self) -> u32 {
+        self.desc.header.certification.refine_boxes
     }
 
     /// Number of weights and biases.
@@ -140,15 +215,17 @@ impl<'a> Model<'a> {
             .sum()
     }
 
-    /// Scratch `i16` elements [`Model::predict`] needs.
+    /// Scratch `i16` elements [`Model::predict`] needs: two packed
+    /// activation buffers, one packed column, and one element of slack to
+    /// align them to 4 bytes.
     pub fn predict_scratch_len(&self) -> usize {
-        2 * self.max_activation
+        1 + 2 * Point::packed_len(self.max_activation) + Point::packed_len(self.max_column)
     }
 
     /// Scratch `i16` elements [`Model::certify`] and
-    /// [`Model::certified_radius`] need.
+    /// [`Model::certified_radius`] need: the same in interval form.
     pub fn certify_scratch_len(&self) -> usize {
-        4 * self.max_activation
+        1 + 2 * Interval::packed_len(self.max_activation) + Interval::packed_len(self.max_column)
     }
 
     /// Scratch bytes [`Model::certify`] needs (`2 * certify_scratch_len()`).
@@ -160,13 +237,8 @@ impl<'a> Model<'a> {
     pub fn predict(&self, input: &[f32], scratch: &mut [i16]) -> Result<Prediction, Error> {
         self.check_input(input)?;
         let scratch = self.take_scratch(scratch, self.predict_scratch_len())?;
-        let (a, b) = scratch.split_at_mut(self.max_activation);
-        let spec = &self.desc.header.input;
-        self.predict_with(a, b, |x| {
-            for (x, &v) in x.iter_mut().zip(input) {
-                *x = i16::from(quantize_input(v, spec)) - i16::from(spec.zero_point);
-            }
-        })
+        let (buffers, col) = scratch.split_at_mut(2 * Point::packed_len(self.max_activation));
+        Ok(self.predict_in(buffers, col, |x| self.fill_point(x, input)))
     }
 
     /// Predicts the class of an already quantised input.
@@ -182,34 +254,54 @@ impl<'a> Model<'a> {
             });
         }
         let scratch = self.take_scratch(scratch, self.predict_scratch_len())?;
-        let (a, b) = scratch.split_at_mut(self.max_activation);
-        let zero = i16::from(self.desc.header.input.zero_point);
-        self.predict_with(a, b, |x| {
-            for (x, &q) in x.iter_mut().zip(input) {
-                *x = i16::from(q) - zero;
-            }
-        })
+        let (buffers, col) = scratch.split_at_mut(2 * Point::packed_len(self.max_activation));
+        Ok(self.predict_in(buffers, col, |x| self.fill_quantized(x, input)))
     }
 
-    /// Runs inference in two activation buffers; `fill` writes the
-    /// zero-point-shifted input into the first.
-    pub(crate) fn predict_with<'s>(
+    /// Writes the quantised, zero-point-shifted `input` into the packed
+    /// point buffer `x`.
+    pub(crate) fn fill_point(&self, x: &mut [i16], input: &[f32]) {
+        self.for_each_channel(|_, q, values| {
+            for i in values {
+                x[point_slot(i)] = i16::from(q.quantize(input[i])) - i16::from(q.zero_point);
+            }
+        });
+    }
+
+    /// Writes the zero-point-shifted int8 input `input` into the packed
+    /// point buffer `x`.
+    pub(crate) fn fill_quantized(&self, x: &mut [i16], input: &[i8]) {
+        self.for_each_channel(|_, q, values| {
+            for i in values {
+                x[point_slot(i)] = i16::from(input[i]) - i16::from(q.zero_point);
+            }
+        });
+    }
+
+    /// Runs inference in `buffers` (two packed point buffers) and `col`;
+    /// `fill` writes the zero-point-shifted input, packed, into the first.
+    #[inline(always)]
+    pub(crate) fn predict_in(
         &self,
-        mut src: &'s mut [i16],
-        mut dst: &'s mut [i16],
+        buffers: &mut [i16],
+        col: &mut [i16],
         fill: impl FnOnce(&mut [i16]),
-    ) -> Result<Prediction, Error> {
-        fill(&mut src[..self.input_len()]);
+    ) -> Prediction {
+        fill(&mut buffers[..Point::packed_len(self.max_activation)]);
+        self.infer(buffers, col)
+    }
+
+    /// The layers of [`Model::predict_in`], once per kernel choice (not
+    /// inlined into every caller: code size).
+    #[inline(never)]
+    fn infer(&self, buffers: &mut [i16], col: &mut [i16]) -> Prediction {
+        let (mut src, mut dst) = buffers.split_at_mut(Point::packed_len(self.max_activation));
         let (hidden, last) = self.split_last();
         for (i, layer) in hidden.iter().enumerate() {
-            let (input, output) = (self.shapes[i], self.shapes[i + 1]);
-            let out = &mut dst[..output.len()];
-            let point = Point {
-                x: &src[..input.len()],
-            };
             if let Output::Requantize(rq) = layer.params().output {
-                run_layer(layer, input, output, &point, |index, channel, acc| {
-                    let q = requantize(
+                let out = &mut *dst;
+                self.run_layer::<Point>(i, src, col, |index, channel, acc| {
+                    let q = requantize_checked(
                         acc,
                         le_i32(rq.multiplier, channel),
                         rq.shift[channel],
@@ -217,22 +309,75 @@ impl<'a> Model<'a> {
                         rq.min,
                         rq.max,
                     );
-                    out[index] = i16::from(q) - i16::from(rq.zero_point);
+                    out[point_slot(index)] = i16::from(q) - i16::from(rq.zero_point);
                 });
             }
             core::mem::swap(&mut src, &mut dst);
         }
         let mut logits = Logits::new();
-        let point = Point {
-            x: &src[..last.inputs as usize],
-        };
-        layer::dense::run(last, &point, |_, _, acc| {
+        layer::dense::run::<K, Point>(last, src, |_, _, acc| {
             let _ = logits.push(acc);
         });
-        Ok(Prediction {
+        Prediction {
             class: argmax(&logits),
             logits,
-        })
+        }
+    }
+
+    /// Propagates the box that `fill` writes (packed interval form) through
+    /// the hidden layers: afterwards `ws.front` holds the last hidden
+    /// layer's bounds, packed, and `ws.back` is free.
+    #[inline(always)]
+    pub(crate) fn bound(&self, ws: &mut Workspace<'_>, fill: impl FnOnce(&mut [i16])) {
+        fill(ws.front);
+        self.propagate(ws);
+    }
+
+    /// The layers of [`Model::bound`], once per kernel choice.
+    #[inline(never)]
+    fn propagate(&self, ws: &mut Workspace<'_>) {
+        let (hidden, _) = self.split_last();
+        for (i, layer) in hidden.iter().enumerate() {
+            if let Output::Requantize(rq) = layer.params().output {
+                let zero = 2 * i16::from(rq.zero_point);
+                let out = &mut *ws.back;
+                self.run_layer::<Interval>(i, ws.front, ws.col, |index, channel, acc| {
+                    let (lo, hi) = acc.bounds();
+                    let (mult, shift) = (le_i32(rq.multiplier, channel), rq.shift[channel]);
+                    let requant = |acc| {
+                        i16::from(requantize_checked(
+                            acc,
+                            mult,
+                            shift,
+                            rq.zero_point,
+                            rq.min,
+                            rq.max,
+                        ))
+                    };
+                    let (lo, hi) = (requant(lo), requant(hi));
+                    out[cert_kernels::centre_slot(index)] = lo + hi - zero;
+                    out[cert_kernels::radius_slot(index)] = hi - lo;
+                });
+            }
+            core::mem::swap(&mut ws.front, &mut ws.back);
+        }
+    }
+
+    /// Runs hidden layer `i` of either kind in domain `D` over the packed
+    /// input `src`, with `col` as the convolution's column.
+    fn run_layer<D: Domain>(
+        &self,
+        i: usize,
+        src: &[i16],
+        col: &mut [i16],
+        sink: impl FnMut(usize, usize, D::Acc),
+    ) {
+        match &self.desc.layers[i] {
+            Layer::Dense(d) => layer::dense::run::<K, D>(d, src, sink),
+            Layer::Conv2d(c) => {
+                layer::conv::run::<K, D>(c, self.shapes[i], self.shapes[i + 1], src, col, sink)
+            }
+        }
     }
 
     /// Hidden layers and the final (logits) Dense layer.
@@ -241,53 +386,63 @@ impl<'a> Model<'a> {
         (hidden, &self.logits_layer)
     }
 
-    pub(crate) fn max_activation(&self) -> usize {
-        self.max_activation
+    /// Calls `f(c, quantizer, values)` for every input channel `c`, in
+    /// order, with its quantiser and the indices of its input values.
+    #[inline(always)]
+    pub(crate) fn for_each_channel(&self, mut f: impl FnMut(usize, &Quantizer, Range<usize>)) {
+        let input = &self.desc.header.input;
+        let per_channel = input.channel_len();
+        for c in 0..usize::from(input.channels) {
+            // Every channel has a valid quantiser in a loaded model.
+            if let Some(q) = input.quantizer(c) {
+                f(c, &q, c * per_channel..(c + 1) * per_channel);
+            }
+        }
     }
 
+    /// Checks an input's length and that every value is finite and in its
+    /// channel's domain.
     pub(crate) fn check_input(&self, input: &[f32]) -> Result<(), Error> {
-        let spec = &self.desc.header.input;
-        if input.len() != spec.len() {
+        if input.len() != self.input_len() {
             return Err(Error::InputLength {
-                expected: spec.len(),
+                expected: self.input_len(),
                 got: input.len(),
             });
         }
-        for (index, &x) in input.iter().enumerate() {
-            if !x.is_finite() {
-                return Err(Error::NonFiniteInput { index });
+        let mut error = None;
+        self.for_each_channel(|_, q, values| {
+            for index in values {
+                let x = input[index];
+                if error.is_none() && !x.is_finite() {
+                    error = Some(Error::NonFiniteInput { index });
+                } else if error.is_none() && !q.contains(x) {
+                    error = Some(Error::InputOutOfDomain { index });
+                }
             }
-            if x < spec.domain_min || x > spec.domain_max {
-                return Err(Error::InputOutOfDomain { index });
-            }
-        }
-        Ok(())
+        });
+        error.map_or(Ok(()), Err)
     }
 
+    /// The first `needed` elements of `scratch` after the one that starts
+    /// it on a 4-byte boundary (what the DSP kernels' wide loads need).
     pub(crate) fn take_scratch<'s>(
         &self,
         scratch: &'s mut [i16],
         needed: usize,
     ) -> Result<&'s mut [i16], Error> {
         let got = scratch.len();
+        let skip = usize::from(!(scratch.as_ptr() as usize).is_multiple_of(4));
         scratch
-            .get_mut(..needed)
+            .get_mut(skip..needed - 1 + skip)
             .ok_or(Error::ScratchTooSmall { needed, got })
     }
-}
 
-/// Runs a hidden layer of either kind in `domain`.
-#[inline(always)]
-pub(crate) fn run_layer<D: Domain>(
-    layer: &Layer<'_>,
-    input: Shape,
-    output: Shape,
-    domain: &D,
-    sink: impl FnMut(usize, usize, D::Acc),
-) {
-    match layer {
-        Layer::Dense(d) => layer::dense::run(d, domain, sink),
-        Layer::Conv2d(c) => layer::conv::run(c, input, output, domain, sink),
+    /// The interval workspace inside an aligned certify scratch.
+    pub(crate) fn workspace<'s>(&self, scratch: &'s mut [i16]) -> Workspace<'s> {
+        let buffer = Interval::packed_len(self.max_activation);
+        let (front, rest) = scratch.split_at_mut(buffer);
+        let (back, col) = rest.split_at_mut(buffer);
+        Workspace { front, back, col }
     }
 }
 
@@ -302,6 +457,45 @@ pub(crate) fn argmax(values: &[i32]) -> usize {
     best
 }
 
+/// Checks every input channel's quantiser and certified eps.
+fn validate_input(header: &Header<'_>) -> Result<(), Error> {
+    let input = &header.input;
+    let channels = usize::from(input.channels);
+    if input.quantizers.len() != channels * Quantizer::ENCODED_LEN
+        || header.certification.eps.len() != channels * 4
+    {
+        return Err(Error::Malformed);
+    }
+    for channel in 0..channels {
+        let valid = input.quantizer(channel).is_some_and(|q| q.is_valid())
+            && header
+                .certification
+                .eps(channel)
+                .is_some_and(|eps| eps.is_finite() && eps >= 0.0);
+        if !valid {
+            return Err(Error::InvalidInputSpec { channel });
+        }
+    }
+    Ok(())
+}
+
+/// A name list is empty, or `count` non-empty names separated by `,`.
+fn validate_names(list: &str, count: usize) -> Result<(), ()> {
+    match format::names(list) {
+        None => Ok(()),
+        Some(names) => {
+            let mut seen = 0;
+            for name in names {
+                if name.is_empty() {
+                    return Err(());
+                }
+                seen += 1;
+            }
+            (seen == count).then_some(()).ok_or(())
+        }
+    }
+}
+
 /// Checks one layer's parameter lengths, quantisation ranges and the
 /// accumulator headroom the interval arithmetic needs.
 fn validate_params(
@@ -313,14 +507,14 @@ fn validate_params(
     let params = layer.params();
     let (channels, fan_in) = match layer {
         Layer::Dense(d) => (d.outputs as usize, d.inputs as usize),
-        Layer::Conv2d(c) => (
-            usize::from(c.out_channels),
-            input.channels * usize::from(c.kernel[0]) * usize::from(c.kernel[1]),
-        ),
+        Layer::Conv2d(c) => (usize::from(c.out_channels), layer::conv::fan_in(c)),
     };
     let shape_err = Error::ShapeMismatch { layer: index };
-    if channels == 0 || fan_in == 0 || output.channels != channels {
+    if channels == 0 || fan_in == 0 || output.channels != channels || input.is_empty() {
         return Err(shape_err);
+    }
+    if fan_in > crate::MAX_ACTIVATION {
+        return Err(Error::UnsupportedSize);
     }
     let weights = channels.checked_mul(fan_in).ok_or(shape_err)?;
     if params.weights.len() != weights || params.bias.len() != 4 * channels {
@@ -341,7 +535,8 @@ fn validate_params(
         }
     }
     // Headroom: with L = |bias| + 255 * sum |w|, every accumulator of the
-    // doubled centre/radius form stays within 3 L, which must fit in i32.
+    // doubled centre/radius form, and every partial sum of one, stays
+    // within 3 L, which must fit in i32.
     for (ch, row) in params.weights.chunks_exact(fan_in).enumerate() {
         let abs_sum: i64 = row
             .iter()

@@ -1,12 +1,11 @@
 //! The model-file parser and validator: the golden file checked byte for
 //! byte against FORMAT.md, the arithmetic it specifies, and one crafted
 //! input for every error variant.
-#![cfg(feature = "std")]
 
 mod common;
 
 use cert_runtime::format::{self, ModelDesc, Output};
-use cert_runtime::{Error, InputSpec, Layer, Model};
+use cert_runtime::{Budget, ContainerError, Error, Layer, Model, Quantizer, Trail};
 use common::golden::{GOLDEN, golden};
 use common::{crc32, payload, seal};
 
@@ -14,8 +13,8 @@ use common::{crc32, payload, seal};
 fn golden_file_matches_the_spec_byte_for_byte() {
     assert_eq!(golden(), GOLDEN);
     let body = payload(GOLDEN);
-    assert_eq!(body.len(), 95);
-    assert_eq!(crc32(body), 0xced5_befb);
+    assert_eq!(body.len(), 111);
+    assert_eq!(crc32(body), 0xf00e_c924);
     assert_eq!(seal(body), GOLDEN);
     assert_eq!(crc32(b"123456789"), 0xcbf4_3926, "the CRC's check value");
 }
@@ -23,32 +22,36 @@ fn golden_file_matches_the_spec_byte_for_byte() {
 /// Input quantisation as FORMAT.md section 4.1 states it.
 #[test]
 fn input_quantisation_follows_the_spec() {
-    use cert_runtime::requant::quantize_input;
-    let spec = |scale, zero_point| InputSpec {
-        channels: 1,
-        height: 1,
-        width: 1,
+    let spec = |scale, offset, zero_point| Quantizer {
         scale,
+        offset,
         zero_point,
         domain_min: -1e30,
         domain_max: 1e30,
     };
-    let unit = spec(1.0, 0);
+    let unit = spec(1.0, 0.0, 0);
     // Half away from zero.
     for (x, q) in [(0.5, 1), (-0.5, -1), (1.49, 1), (-1.5, -2), (2.5, 3)] {
-        assert_eq!(quantize_input(x, &unit), q, "{x}");
+        assert_eq!(unit.quantize(x), q, "{x}");
     }
     // The f32 addition of 0.5 rounds up: 0.49999997 + 0.5 == 1.0.
-    assert_eq!(quantize_input(0.499_999_97, &unit), 1);
+    assert_eq!(unit.quantize(0.499_999_97), 1);
     // Saturation: huge quotients clamp to the int8 range.
-    assert_eq!(quantize_input(1e30, &unit), 127);
-    assert_eq!(quantize_input(-1e30, &unit), -128);
+    assert_eq!(unit.quantize(1e30), 127);
+    assert_eq!(unit.quantize(-1e30), -128);
     // The zero point is added after rounding, then the sum is clamped.
-    let pixels = spec(1.0 / 255.0, -128);
-    assert_eq!(quantize_input(0.0, &pixels), -128);
-    assert_eq!(quantize_input(1.0, &pixels), 127);
-    assert_eq!(quantize_input(0.625, &spec(0.25, -128)), -125); // 2.5 -> 3
-    assert_eq!(quantize_input(1.0, &spec(1.0 / 255.0, 0)), 127);
+    let pixels = Quantizer::spanning(0.0, 1.0);
+    assert_eq!((pixels.scale, pixels.offset), (1.0 / 255.0, 0.0));
+    assert_eq!(pixels.quantize(0.0), -128);
+    assert_eq!(pixels.quantize(1.0), 127);
+    assert_eq!(spec(0.25, 0.0, -128).quantize(0.625), -125); // 2.5 -> 3
+    assert_eq!(spec(1.0 / 255.0, 0.0, 0).quantize(1.0), 127);
+    // The offset is subtracted first: a feature in [280, 1700] uses every level.
+    let proline = Quantizer::spanning(280.0, 1700.0);
+    assert_eq!(proline.quantize(280.0), -128);
+    assert_eq!(proline.quantize(1700.0), 127);
+    assert_eq!(proline.quantize(990.0), 0); // (990 - 280) / (1420 / 255) = 127.5 -> 128
+    assert_eq!(spec(2.0, 10.0, 0).quantize(15.0), 3); // (15 - 10) / 2 = 2.5 -> 3
 }
 
 /// The golden model computes what FORMAT.md works out by hand.
@@ -56,8 +59,16 @@ fn input_quantisation_follows_the_spec() {
 fn golden_model_predicts_the_hand_computed_logits() {
     let model = Model::from_bytes(GOLDEN).unwrap();
     assert_eq!(model.header().class_names, "no,yes");
+    assert_eq!(
+        (model.class_name(0), model.class_name(1)),
+        (Some("no"), Some("yes"))
+    );
+    assert_eq!(model.class_name(2), None);
     assert_eq!(model.header().description, "golden");
+    assert_eq!(model.channel_name(0), Some("grey"));
     assert_eq!(model.parameter_count(), 8 + 2 + 4 + 2);
+    assert_eq!(model.budget().eps(0), Some(0.0625));
+    assert_eq!(model.refine_boxes(), 16);
     let mut scratch = vec![0; model.certify_scratch_len()];
     // Quantised input [0, -64, 127 (clamped from 128), -128].
     let input = [0.5, 0.25, 1.0, 0.0];
@@ -66,9 +77,23 @@ fn golden_model_predicts_the_hand_computed_logits() {
     assert_eq!(prediction.logits.as_slice(), &[140, -139]);
     let quantized = model.predict_quantized(&[0, -64, 127, -128], &mut scratch);
     assert_eq!(quantized.unwrap(), prediction);
-    let cert = model.certify(&input, 0.0, &mut scratch).unwrap();
+    let cert = model
+        .certify(&input, Budget::uniform(0.0), &mut scratch)
+        .unwrap();
     assert!(cert.certified);
     assert_eq!(cert.margins.as_slice(), &[0, 279]);
+    // At the model's own eps 1/16: hidden channel 0 lies in [11, 14],
+    // channel 1 at 0, so the margin is at least 20 * 11 - 1 = 219
+    // (worked out in FORMAT.md section 5).
+    let cert = model.certify(&input, model.budget(), &mut scratch).unwrap();
+    assert_eq!(
+        cert,
+        model
+            .certify(&input, Budget::uniform(0.0625), &mut scratch)
+            .unwrap()
+    );
+    assert!(cert.certified);
+    assert_eq!(cert.margins.as_slice(), &[0, 219]);
 }
 
 /// Decodes `file`, lets `change` edit the description and re-encodes it
@@ -107,43 +132,61 @@ fn load_error(file: &[u8]) -> Error {
 
 #[test]
 fn container_errors() {
+    let container = |e| Error::Container(e);
     let mut bad_magic = GOLDEN.to_vec();
     bad_magic[0] = b'X';
-    assert_eq!(load_error(&bad_magic), Error::BadMagic);
-    assert_eq!(load_error(b"CER"), Error::BadMagic);
-    assert_eq!(load_error(&[]), Error::BadMagic);
+    assert_eq!(load_error(&bad_magic), container(ContainerError::BadMagic));
+    assert_eq!(load_error(b"CER"), container(ContainerError::BadMagic));
+    assert_eq!(load_error(&[]), container(ContainerError::BadMagic));
 
-    let mut version = GOLDEN.to_vec();
-    version[4] = 2;
-    let unsupported = Error::UnsupportedVersion {
-        found: 2,
+    let mut newer = GOLDEN.to_vec();
+    newer[4] = 3;
+    let unsupported = ContainerError::UnsupportedVersion {
+        found: 3,
         supported: format::FORMAT_VERSION,
     };
-    assert_eq!(load_error(&version), unsupported);
+    assert_eq!(load_error(&newer), container(unsupported));
+    let mut older = GOLDEN.to_vec();
+    older[4] = 1;
+    assert_eq!(load_error(&older), Error::FormatOutdated { found: 1 });
+    assert!(
+        Error::FormatOutdated { found: 1 }
+            .to_string()
+            .contains("certnn export --run")
+    );
 
-    let short_header = Error::Truncated { needed: 10, got: 6 };
-    assert_eq!(load_error(&GOLDEN[..6]), short_header);
-    let short_body = Error::Truncated {
+    let short_header = ContainerError::Truncated { needed: 10, got: 6 };
+    assert_eq!(load_error(&GOLDEN[..6]), container(short_header));
+    let short_body = ContainerError::Truncated {
         needed: GOLDEN.len(),
         got: GOLDEN.len() - 1,
     };
-    assert_eq!(load_error(&GOLDEN[..GOLDEN.len() - 1]), short_body);
+    assert_eq!(
+        load_error(&GOLDEN[..GOLDEN.len() - 1]),
+        container(short_body)
+    );
     let mut huge_length = GOLDEN.to_vec();
     huge_length[6..10].copy_from_slice(&u32::MAX.to_le_bytes());
-    assert!(matches!(load_error(&huge_length), Error::Truncated { .. }));
+    assert!(matches!(
+        load_error(&huge_length),
+        Error::Container(ContainerError::Truncated { .. })
+    ));
 
     let mut trailing = GOLDEN.to_vec();
     trailing.extend_from_slice(&[0, 0, 0]);
-    assert_eq!(load_error(&trailing), Error::TrailingBytes { extra: 3 });
+    assert_eq!(
+        load_error(&trailing),
+        container(ContainerError::TrailingBytes { extra: 3 })
+    );
 
     let mut corrupt = GOLDEN.to_vec();
     corrupt[20] ^= 0x01;
     let computed = crc32(payload(&corrupt));
-    let mismatch = Error::ChecksumMismatch {
-        stored: 0xced5_befb,
+    let mismatch = ContainerError::ChecksumMismatch {
+        stored: 0xf00e_c924,
         computed,
     };
-    assert_eq!(load_error(&corrupt), mismatch);
+    assert_eq!(load_error(&corrupt), container(mismatch));
 }
 
 #[test]
@@ -154,18 +197,23 @@ fn malformed_payloads() {
     let mut longer = payload(GOLDEN).to_vec();
     longer.push(0);
     assert_eq!(load_error(&seal(&longer)), Error::Malformed);
-    // An unknown Layer variant (2) where layer 0 starts.
+    // An unknown Layer variant (2) where layer 0 starts (file offset 58).
     let mut variant = payload(GOLDEN).to_vec();
-    variant[32] = 2;
+    variant[48] = 2;
     assert_eq!(load_error(&seal(&variant)), Error::Malformed);
-    // Invalid UTF-8 in the class names.
+    // Invalid UTF-8 in the class names (file offset 44).
     let mut names = payload(GOLDEN).to_vec();
-    names[18] = 0xff;
+    names[34] = 0xff;
     assert_eq!(load_error(&seal(&names)), Error::Malformed);
     // More layers than MAX_LAYERS: the heapless vector refuses them.
     let mut many = payload(GOLDEN).to_vec();
-    many[31] = cert_runtime::MAX_LAYERS as u8 + 1;
+    many[47] = cert_runtime::MAX_LAYERS as u8 + 1;
     assert_eq!(load_error(&seal(&many)), Error::Malformed);
+    // A quantiser array or an eps array of the wrong length.
+    let short_quantizers = golden_with(|d| d.header.input.quantizers = &[0; 16]);
+    assert_eq!(load_error(&short_quantizers), Error::Malformed);
+    let long_eps = golden_with(|d| d.header.certification.eps = &[0; 8]);
+    assert_eq!(load_error(&long_eps), Error::Malformed);
 }
 
 #[test]
@@ -188,25 +236,78 @@ fn size_and_shape_errors() {
     assert_eq!(load_error(&short_bias), Error::ShapeMismatch { layer: 0 });
     let short_shifts = golden_with(|d| requantize(d).shift = &[36]);
     assert_eq!(load_error(&short_shifts), Error::ShapeMismatch { layer: 0 });
-    let logits_vs_classes = golden_with(|d| d.header.classes = 3);
+    let logits_vs_classes = golden_with(|d| {
+        d.header.classes = 3;
+        d.header.class_names = "";
+    });
     assert_eq!(
         load_error(&logits_vs_classes),
         Error::ShapeMismatch { layer: 1 }
     );
 }
 
+/// A `'static` encoding of one quantiser, for descriptions under test.
+fn quantizer_bytes(q: Quantizer) -> &'static [u8] {
+    Box::leak(Box::new(q.encode()))
+}
+
+#[test]
+fn input_spec_and_class_name_errors() {
+    let good = Model::from_bytes(GOLDEN).unwrap().quantizer(0).unwrap();
+    let invalid = Error::InvalidInputSpec { channel: 0 };
+    for bad in [
+        Quantizer { scale: 0.0, ..good },
+        Quantizer {
+            scale: -1.0,
+            ..good
+        },
+        Quantizer {
+            scale: f32::INFINITY,
+            ..good
+        },
+        Quantizer {
+            offset: f32::NAN,
+            ..good
+        },
+        Quantizer {
+            domain_max: f32::NAN,
+            ..good
+        },
+        Quantizer {
+            domain_min: f32::NEG_INFINITY,
+            ..good
+        },
+        Quantizer {
+            domain_min: 2.0,
+            ..good
+        },
+    ] {
+        let file = golden_with(|d| d.header.input.quantizers = quantizer_bytes(bad));
+        assert_eq!(load_error(&file), invalid, "{bad:?}");
+    }
+    for eps in [-0.5f32, f32::NAN, f32::INFINITY] {
+        let bytes: &'static [u8] = Box::leak(Box::new(eps.to_le_bytes()));
+        let file = golden_with(|d| d.header.certification.eps = bytes);
+        assert_eq!(load_error(&file), invalid, "{eps}");
+    }
+    for names in ["no,yes,maybe", "no", "no,", ",yes"] {
+        let file = golden_with(|d| d.header.class_names = names);
+        assert_eq!(load_error(&file), Error::InvalidNames, "{names:?}");
+    }
+    for names in ["grey,", "a,b", ","] {
+        let file = golden_with(|d| d.header.input.names = names);
+        assert_eq!(load_error(&file), Error::InvalidNames, "{names:?}");
+    }
+    let unnamed = golden_with(|d| {
+        d.header.class_names = "";
+        d.header.input.names = "";
+    });
+    let model = Model::from_bytes(&unnamed).unwrap();
+    assert_eq!((model.class_name(0), model.channel_name(0)), (None, None));
+}
+
 #[test]
 fn quantization_errors() {
-    let zero_scale = golden_with(|d| d.header.input.scale = 0.0);
-    assert_eq!(
-        load_error(&zero_scale),
-        Error::InvalidQuantization { layer: 0 }
-    );
-    let nan_domain = golden_with(|d| d.header.input.domain_max = f32::NAN);
-    assert_eq!(
-        load_error(&nan_domain),
-        Error::InvalidQuantization { layer: 0 }
-    );
     let zero_shift = golden_with(|d| requantize(d).shift = &[0, 37]);
     assert_eq!(
         load_error(&zero_shift),
@@ -270,26 +371,54 @@ fn layer_order_and_headroom_errors() {
 #[test]
 fn input_and_buffer_errors() {
     let model = Model::from_bytes(GOLDEN).unwrap();
-    let mut scratch = vec![0; model.certify_scratch_len()];
+    let mut scratch = vec![0; model.refine_scratch_len()];
     let input = [0.5; 4];
+    let eps = Budget::uniform(0.1);
 
-    let short = vec![0; model.predict_scratch_len() - 1];
     let needed = model.predict_scratch_len();
+    let mut short = vec![0; needed - 2];
     let expected = Error::ScratchTooSmall {
         needed,
-        got: needed - 1,
+        got: needed - 2,
     };
-    assert_eq!(model.predict(&input, &mut short.clone()), Err(expected));
+    assert_eq!(model.predict(&input, &mut short), Err(expected));
     let mut for_predict = vec![0; needed];
     let needed = model.certify_scratch_len();
     let expected = Error::ScratchTooSmall {
         needed,
         got: for_predict.len(),
     };
-    assert_eq!(model.certify(&input, 0.1, &mut for_predict), Err(expected));
+    assert_eq!(model.certify(&input, eps, &mut for_predict), Err(expected));
     assert_eq!(
-        model.certified_radius(&input, 0.1, &mut for_predict),
+        model.certified_radius(&input, eps, 1.0, &mut for_predict),
         Err(expected)
+    );
+    let mut trail = Trail::<4>::new();
+    let mut counterexample = [0.0; 4];
+    let needed = model.refine_scratch_len();
+    let mut for_certify = vec![0; model.certify_scratch_len()];
+    let refined = model.refine(
+        &input,
+        eps,
+        8,
+        &mut for_certify,
+        &mut trail,
+        &mut counterexample,
+    );
+    assert_eq!(
+        refined,
+        Err(Error::ScratchTooSmall {
+            needed,
+            got: for_certify.len()
+        })
+    );
+    let refined = model.refine(&input, eps, 8, &mut scratch, &mut trail, &mut [0.0; 3]);
+    assert_eq!(
+        refined,
+        Err(Error::OutputLength {
+            expected: 4,
+            got: 3
+        })
     );
 
     let length = Error::InputLength {
@@ -297,7 +426,7 @@ fn input_and_buffer_errors() {
         got: 3,
     };
     assert_eq!(model.predict(&input[..3], &mut scratch), Err(length));
-    assert_eq!(model.certify(&input[..3], 0.1, &mut scratch), Err(length));
+    assert_eq!(model.certify(&input[..3], eps, &mut scratch), Err(length));
     assert_eq!(model.predict_quantized(&[0; 3], &mut scratch), Err(length));
     let quantized = model.certify_quantized(&[0; 4], &[0; 3], &[0; 4], &mut scratch);
     assert_eq!(quantized, Err(length));
@@ -305,7 +434,7 @@ fn input_and_buffer_errors() {
     let nan = [0.5, f32::NAN, 0.5, 0.5];
     let nan_error = Error::NonFiniteInput { index: 1 };
     assert_eq!(model.predict(&nan, &mut scratch), Err(nan_error));
-    assert_eq!(model.certify(&nan, 0.1, &mut scratch), Err(nan_error));
+    assert_eq!(model.certify(&nan, eps, &mut scratch), Err(nan_error));
     let infinite = [0.5, 0.5, 0.5, f32::INFINITY];
     let infinite_error = Error::NonFiniteInput { index: 3 };
     assert_eq!(model.predict(&infinite, &mut scratch), Err(infinite_error));
@@ -316,24 +445,43 @@ fn input_and_buffer_errors() {
     let negative = [-0.1, 0.5, 0.5, 0.5];
     let negative_error = Error::InputOutOfDomain { index: 0 };
     assert_eq!(
-        model.certify(&negative, 0.1, &mut scratch),
+        model.certify(&negative, eps, &mut scratch),
         Err(negative_error)
     );
     let outside_box = model.certify_quantized(&[0; 4], &[0, 0, 1, 0], &[0; 4], &mut scratch);
     assert_eq!(outside_box, Err(Error::InputOutOfDomain { index: 2 }));
 
-    for eps in [-0.1, -0.0 - f32::MIN_POSITIVE, f32::NAN, f32::INFINITY] {
-        assert_eq!(
-            model.certify(&input, eps, &mut scratch),
-            Err(Error::InvalidEps)
-        );
-        let radius = model.certified_radius(&input, eps, &mut scratch);
-        assert_eq!(radius, Err(Error::InvalidEps));
+    let invalid = Error::InvalidEps { channel: 0 };
+    for bad in [-0.1, -f32::MIN_POSITIVE, f32::NAN, f32::INFINITY] {
+        let cert = model.certify(&input, Budget::uniform(bad), &mut scratch);
+        assert_eq!(cert, Err(invalid));
+        let cert = model.certify(&input, Budget::per_channel(&[bad]), &mut scratch);
+        assert_eq!(cert, Err(invalid));
+        let radius = model.certified_radius(&input, Budget::uniform(1.0), bad, &mut scratch);
+        assert_eq!(radius, Err(invalid));
     }
+    let two = Budget::per_channel(&[0.1, 0.1]);
+    let length = Error::BudgetLength {
+        expected: 1,
+        got: 2,
+    };
+    assert_eq!(model.certify(&input, two, &mut scratch), Err(length));
+    let refined = model.refine(
+        &input,
+        two,
+        8,
+        &mut scratch,
+        &mut trail,
+        &mut counterexample,
+    );
+    assert_eq!(refined, Err(length));
 
     let mut too_small = [0u8; 20];
     let encoded = format::encode_into(model.desc(), &mut too_small);
-    assert_eq!(encoded, Err(Error::BufferTooSmall));
+    assert_eq!(
+        encoded,
+        Err(Error::Container(ContainerError::BufferTooSmall))
+    );
     let mut exact = vec![0u8; GOLDEN.len()];
     assert_eq!(
         format::encode_into(model.desc(), &mut exact),
@@ -344,20 +492,26 @@ fn input_and_buffer_errors() {
 
 #[test]
 fn every_error_displays_a_message() {
-    let errors = [
-        Error::BadMagic,
-        Error::UnsupportedVersion {
-            found: 2,
-            supported: 1,
+    let container = [
+        ContainerError::BadMagic,
+        ContainerError::UnsupportedVersion {
+            found: 3,
+            supported: 2,
         },
-        Error::Truncated { needed: 9, got: 3 },
-        Error::TrailingBytes { extra: 1 },
-        Error::ChecksumMismatch {
+        ContainerError::Truncated { needed: 9, got: 3 },
+        ContainerError::TrailingBytes { extra: 1 },
+        ContainerError::ChecksumMismatch {
             stored: 1,
             computed: 2,
         },
+        ContainerError::BufferTooSmall,
+    ];
+    let errors = container.map(Error::Container).into_iter().chain([
+        Error::FormatOutdated { found: 1 },
         Error::Malformed,
         Error::UnsupportedSize,
+        Error::InvalidInputSpec { channel: 0 },
+        Error::InvalidNames,
         Error::ShapeMismatch { layer: 0 },
         Error::InvalidQuantization { layer: 0 },
         Error::LogitsNotLast { layer: 0 },
@@ -372,24 +526,41 @@ fn every_error_displays_a_message() {
         },
         Error::NonFiniteInput { index: 0 },
         Error::InputOutOfDomain { index: 0 },
-        Error::InvalidEps,
-        Error::BufferTooSmall,
-    ];
+        Error::InvalidEps { channel: 0 },
+        Error::BudgetLength {
+            expected: 1,
+            got: 2,
+        },
+        Error::OutputLength {
+            expected: 1,
+            got: 2,
+        },
+    ]);
     for error in errors {
         let message = error.to_string();
         assert!(message.len() > 10, "{error:?} displays {message:?}");
         let boxed: Box<dyn std::error::Error> = Box::new(error);
         assert_eq!(boxed.to_string(), message);
     }
+    for error in container {
+        assert!(error.to_string().len() > 10, "{error:?}");
+    }
 }
 
 #[test]
 fn oversized_and_empty_inputs_are_rejected() {
     // 65535^3 values would wrap a 32-bit usize; the loader must refuse it.
+    let good = Model::from_bytes(GOLDEN).unwrap().quantizer(0).unwrap();
+    let channels = usize::from(u16::MAX);
+    let quantizers: &'static [u8] = Box::leak(good.encode().repeat(channels).into_boxed_slice());
+    let eps: &'static [u8] = Box::leak(0.1f32.to_le_bytes().repeat(channels).into_boxed_slice());
     let huge = golden_with(|d| {
         d.header.input.channels = u16::MAX;
         d.header.input.height = u16::MAX;
         d.header.input.width = u16::MAX;
+        d.header.input.quantizers = quantizers;
+        d.header.input.names = "";
+        d.header.certification.eps = eps;
     });
     assert_eq!(load_error(&huge), Error::UnsupportedSize);
     let empty = golden_with(|d| d.header.input.width = 0);

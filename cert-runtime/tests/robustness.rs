@@ -2,7 +2,6 @@
 //! files are loaded or refused, and run when loaded, without panicking.
 //! (Debug builds, with overflow checks, make this stricter:
 //! `cargo test -p cert-runtime --features std --test robustness`.)
-#![cfg(feature = "std")]
 
 mod common;
 
@@ -120,10 +119,46 @@ proptest! {
         let mut again = vec![0u8; file.len()];
         prop_assert_eq!(format::encode_into(model.desc(), &mut again), Ok(file.len()));
         prop_assert_eq!(&again, &file);
-        // Three domain points x (predict + certify and radius per eps), and
-        // predict_quantized; the box given to certify_quantized may not
-        // contain its point.
-        let always_ok = 3 * (1 + 2 * EPS_VALUES.len()) + 1;
+        // Three domain points x (predict, certify and radius per eps,
+        // certify at the model's budget, refine), and predict_quantized; the
+        // box given to certify_quantized may not contain its point.
+        let always_ok = 3 * (1 + 2 * EPS_VALUES.len() + 2) + 1;
         prop_assert!(exercise(&model, model_seed as u8) >= always_ok);
+    }
+}
+
+/// The fuzz target's seed inputs (`fuzz/seeds`) are valid files of today's
+/// format in the target's input form: mode byte 0 and a model file, or mode
+/// byte 1 and a payload to seal. `UPDATE_SNAPSHOTS=1` rewrites them.
+#[test]
+fn fuzz_seeds_are_current() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds");
+    let mut seeds = vec![
+        ("golden-file".to_string(), [&[0u8][..], GOLDEN].concat()),
+        (
+            "golden-payload".to_string(),
+            [&[1u8][..], payload(GOLDEN)].concat(),
+        ),
+    ];
+    for seed in 0..8u64 {
+        let file = encode(&random_model(seed));
+        if seed < 2 {
+            seeds.push((format!("random-{seed}-file"), [&[0u8][..], &file].concat()));
+        }
+        seeds.push((
+            format!("random-{seed}-payload"),
+            [&[1u8][..], payload(&file)].concat(),
+        ));
+    }
+    for (name, bytes) in seeds {
+        let path = dir.join(name);
+        if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+            std::fs::write(&path, &bytes).unwrap();
+        }
+        assert!(
+            std::fs::read(&path).is_ok_and(|b| b == bytes),
+            "{} is stale: UPDATE_SNAPSHOTS=1 cargo test --release -p cert-runtime --test robustness",
+            path.display()
+        );
     }
 }

@@ -2,13 +2,13 @@
 //! certificate makes is checked against the very inference it is about.
 //!
 //! Run with `cargo test --release -p cert-runtime --features std`.
-#![cfg(feature = "std")]
 
 mod common;
 
-use cert_runtime::{Certificate, Model};
+use cert_runtime::{Budget, Certificate, Model};
 use common::*;
 use proptest::prelude::*;
+use rand::Rng;
 
 /// Random points and random corners checked per box.
 const SAMPLES: usize = 48;
@@ -77,12 +77,12 @@ proptest! {
 
         let model = case.model();
         let mut scratch = scratch_for(&model);
-        let cert = model.certify(&input, eps, &mut scratch).unwrap();
+        let cert = model.certify(&input, Budget::uniform(eps), &mut scratch).unwrap();
         let prediction = model.predict(&input, &mut scratch).unwrap();
         prop_assert_eq!(cert.class, prediction.class);
         prop_assert_eq!(cert.margins.len(), model.classes());
         prop_assert_eq!(cert.margins[cert.class], 0);
-        prop_assert_eq!(cert.certified, cert.min_margin() > 0);
+        prop_assert_eq!(cert.certified, proves(cert.class, &cert.margins));
         assert_covers_all(&model, &cert, &points);
     }
 
@@ -119,10 +119,12 @@ proptest! {
         let prediction = model.predict(&input, &mut scratch).unwrap();
         let expected = logit_differences(&prediction.logits, prediction.class);
 
-        let real = model.certify(&input, 0.0, &mut scratch).unwrap();
+        let real = model.certify(&input, Budget::uniform(0.0), &mut scratch).unwrap();
+        let channel_len = model.input_len() / model.input_channels();
         let point: Vec<i8> = input
             .iter()
-            .map(|&x| cert_runtime::requant::quantize_input(x, &model.header().input))
+            .enumerate()
+            .map(|(i, &x)| model.quantizer(i / channel_len).unwrap().quantize(x))
             .collect();
         let integer = model.certify_quantized(&point, &point, &point, &mut scratch).unwrap();
         for cert in [real, integer] {
@@ -146,8 +148,8 @@ proptest! {
         let input = case.random_input();
         let model = case.model();
         let mut scratch = scratch_for(&model);
-        let inner = model.certify(&input, small, &mut scratch).unwrap();
-        let outer = model.certify(&input, large, &mut scratch).unwrap();
+        let inner = model.certify(&input, Budget::uniform(small), &mut scratch).unwrap();
+        let outer = model.certify(&input, Budget::uniform(large), &mut scratch).unwrap();
         prop_assert_eq!(inner.class, outer.class);
         for (j, (&a, &b)) in inner.margins.iter().zip(&outer.margins).enumerate() {
             prop_assert!(a >= b, "margin {} grew from {} to {} as eps grew", j, a, b);
@@ -155,33 +157,67 @@ proptest! {
         prop_assert!(!outer.certified || inner.certified);
     }
 
-    /// The certified radius is certified, and the next point of the input
-    /// quantisation grid is not (unless the radius is `max_eps`).
+    /// The certified radius is certified, and the next larger `f32` is not
+    /// (unless the radius is `max`): it is the largest certified eps.
     #[test]
-    fn certified_radius_is_tight_on_the_grid(
+    fn certified_radius_is_the_largest_certified_eps(
         model_seed: u64,
         case_seed: u64,
-        max_eps in 0.0f32..=0.3,
+        max in 0.0f32..=0.3,
     ) {
         let mut case = Case::new(model_seed, case_seed);
         let input = case.random_input();
         let model = case.model();
         let mut scratch = scratch_for(&model);
-        let radius = model.certified_radius(&input, max_eps, &mut scratch).unwrap();
-        let at_zero = model.certify(&input, 0.0, &mut scratch).unwrap();
+        let unit = Budget::uniform(1.0);
+        let radius = model.certified_radius(&input, unit, max, &mut scratch).unwrap();
+        let at_zero = model.certify(&input, Budget::uniform(0.0), &mut scratch).unwrap();
         prop_assert_eq!(radius.class, at_zero.class);
-        let Some(eps) = radius.eps else {
+        let Some(eps) = radius.radius else {
             prop_assert!(!at_zero.certified);
             return Ok(());
         };
-        prop_assert!((0.0..=max_eps).contains(&eps));
-        prop_assert!(model.certify(&input, eps, &mut scratch).unwrap().certified);
-        if eps < max_eps {
-            let scale = model.header().input.scale;
-            let step = (eps / scale).round() as u32;
-            let next = ((step + 1) as f32 * scale).min(max_eps);
-            prop_assert!(!model.certify(&input, next, &mut scratch).unwrap().certified);
+        prop_assert!((0.0..=max).contains(&eps));
+        prop_assert!(model.certify(&input, Budget::uniform(eps), &mut scratch).unwrap().certified);
+        if eps < max {
+            let next = f32::from_bits(eps.to_bits() + 1);
+            prop_assert!(!model.certify(&input, Budget::uniform(next), &mut scratch).unwrap().certified);
         }
+    }
+
+    /// Per-channel budgets: the certificate covers random points and
+    /// corners of the box whose half-width differs per channel, and a
+    /// per-channel budget of equal values is the uniform one.
+    #[test]
+    fn per_channel_budgets_hold_everywhere(model_seed: u64, case_seed: u64, eps in arb_eps()) {
+        let mut case = Case::new(model_seed, case_seed);
+        let input = case.random_input();
+        let bytes = case.bytes.clone();
+        let model = Model::from_bytes(&bytes).unwrap();
+        let channels = model.input_channels();
+        let channel_len = model.input_len() / channels;
+        let per_channel: Vec<f32> =
+            (0..channels).map(|c| eps * (c + 1) as f32 / channels as f32).collect();
+        let bounds: Vec<(f32, f32)> = input
+            .iter()
+            .enumerate()
+            .map(|(i, &x)| real_bounds(x, per_channel[i / channel_len]))
+            .collect();
+        let mut points = box_corners(&mut case.rng, &bounds, SAMPLES);
+        points.extend((0..SAMPLES).map(|_| {
+            bounds
+                .iter()
+                .map(|&(lo, hi)| (lo + case.rng.random_range(0.0..=1.0f32) * (hi - lo)).clamp(lo, hi))
+                .collect()
+        }));
+        let mut scratch = scratch_for(&model);
+        let cert = model.certify(&input, Budget::per_channel(&per_channel), &mut scratch).unwrap();
+        assert_covers_all(&model, &cert, &points);
+        let same = vec![eps; channels];
+        prop_assert_eq!(
+            model.certify(&input, Budget::per_channel(&same), &mut scratch).unwrap(),
+            model.certify(&input, Budget::uniform(eps), &mut scratch).unwrap()
+        );
     }
 }
 
@@ -195,8 +231,12 @@ fn generated_models_certify_some_inputs_and_not_others() {
         let input = case.random_input();
         let model = case.model();
         let mut scratch = scratch_for(&model);
-        let eps = 2.0 * model.header().input.scale;
-        match model.certify(&input, eps, &mut scratch).unwrap().certified {
+        let eps = 2.0 * model.quantizer(0).unwrap().scale;
+        match model
+            .certify(&input, Budget::uniform(eps), &mut scratch)
+            .unwrap()
+            .certified
+        {
             true => certified += 1,
             false => refuted += 1,
         }
@@ -208,28 +248,35 @@ fn generated_models_certify_some_inputs_and_not_others() {
     assert!(refuted >= trials / 10, "only {refuted} of {trials} refuted");
 }
 
-/// A huge `max_eps` (more grid steps than a `u32` holds) still finds a
-/// radius, and one covering the whole domain when the whole domain is
-/// certified. (It used to overflow: a panic in debug builds, radius 0 in
-/// release builds.)
+/// A huge `max` (far more quantisation steps than any integer counter
+/// holds) still finds the radius, the whole domain's when the whole domain
+/// is certified. (A grid search used to cap its steps and returned less.)
 #[test]
-fn certified_radius_handles_huge_max_eps() {
+fn certified_radius_handles_huge_limits() {
     let mut whole_domain_certified = 0;
     for seed in 0..200 {
         let mut case = Case::new(seed, seed);
         let input = case.random_input();
         let model = case.model();
         let mut scratch = scratch_for(&model);
-        let everywhere = model.certify(&input, 1.0, &mut scratch).unwrap().certified;
-        for max_eps in [1e30, f32::MAX] {
+        let everywhere = model
+            .certify(&input, Budget::uniform(1.0), &mut scratch)
+            .unwrap()
+            .certified;
+        for max in [1e30, f32::MAX] {
             let radius = model
-                .certified_radius(&input, max_eps, &mut scratch)
+                .certified_radius(&input, Budget::uniform(1.0), max, &mut scratch)
                 .unwrap();
-            if let Some(eps) = radius.eps {
-                assert!(model.certify(&input, eps, &mut scratch).unwrap().certified);
+            if let Some(eps) = radius.radius {
+                assert!(
+                    model
+                        .certify(&input, Budget::uniform(eps), &mut scratch)
+                        .unwrap()
+                        .certified
+                );
             }
             if everywhere {
-                assert!(radius.eps.is_some_and(|eps| eps >= 1.0), "{radius:?}");
+                assert_eq!(radius.radius, Some(max), "{radius:?}");
             }
         }
         whole_domain_certified += usize::from(everywhere);
@@ -240,10 +287,11 @@ fn certified_radius_handles_huge_max_eps() {
     );
 }
 
-/// Identical logit rows tie everywhere: never certified, class 0 (the
-/// lowest index wins a tie), radius `None`, margins exactly 0 at eps = 0.
+/// Identical logit rows tie everywhere, and a tie goes to the lowest
+/// index: the decision is class 0 for every input, which the certificate
+/// proves (margins exactly 0 at eps = 0), at every eps.
 #[test]
-fn a_tie_is_never_certified() {
+fn a_tie_everywhere_certifies_class_0() {
     for seed in 0..50 {
         let mut spec = random_model(seed);
         let logits = spec.layers.last_mut().expect("a logits layer");
@@ -258,11 +306,15 @@ fn a_tie_is_never_certified() {
         let model = Model::from_bytes(&bytes).unwrap();
         let mut scratch = scratch_for(&model);
         let input = random_input(&mut rng(seed), model.input_len());
-        let cert = model.certify(&input, 0.0, &mut scratch).unwrap();
-        assert!(!cert.certified);
+        let cert = model
+            .certify(&input, Budget::uniform(0.0), &mut scratch)
+            .unwrap();
+        assert!(cert.certified);
         assert_eq!(cert.class, 0);
         assert!(cert.margins.iter().all(|&m| m == 0), "{:?}", cert.margins);
-        let radius = model.certified_radius(&input, 0.3, &mut scratch).unwrap();
-        assert_eq!((radius.class, radius.eps), (0, None));
+        let radius = model
+            .certified_radius(&input, Budget::uniform(1.0), 0.3, &mut scratch)
+            .unwrap();
+        assert_eq!((radius.class, radius.radius), (0, Some(0.3)));
     }
 }

@@ -3,7 +3,7 @@
 //! model will use, in the forward pass only; gradients pass straight through
 //! the rounding (the straight-through estimator).
 //!
-//! The grids follow `export::quantize`:
+//! The grids are `cert_runtime::grid`'s, which the exporter quantises onto:
 //! - hidden-layer weights are symmetric per output channel (largest weight
 //!   at 127). BatchNorm scales each output channel by one factor, so this is
 //!   exactly the grid of the folded weights the exporter quantises;
@@ -11,19 +11,15 @@
 //! - ReLU outputs span `[0, max]` in 255 steps and saturate at `max`, which
 //!   the exporter calibrates on a high quantile of the IBP upper bounds
 //!   (training recalibrates it the same way before every QA epoch);
-//! - pixels are on the 1/255 grid already, and the device rounds the limits
-//!   of an input box to it.
+//! - the device rounds the limits of an input box to each channel's input
+//!   quantiser (the 1/255 grid of pixels).
 
 use burn::tensor::Tensor;
+use cert_runtime::Quantizer;
+use cert_runtime::grid::{WEIGHT_LEVELS, activation_step};
 
-use crate::ibp::Bounds;
+use crate::bounds::{Bounds, per_channel};
 
-/// Levels either side of zero of a symmetric int8 weight.
-const WEIGHT_LEVELS: f32 = 127.0;
-/// Steps of a ReLU output from 0 to its calibrated maximum.
-const ACTIVATION_STEPS: f32 = 255.0;
-/// Step of the pixel quantiser.
-const PIXEL_STEP: f32 = 1.0 / 255.0;
 /// Smallest step: keeps all-zero channels finite.
 const MIN_STEP: f32 = 1e-12;
 
@@ -74,7 +70,7 @@ pub fn conv_weights(w: Tensor<4>) -> Grid<4> {
         .abs()
         .reshape([out as i32, -1])
         .max_dim(1)
-        .div_scalar(WEIGHT_LEVELS)
+        .div_scalar(f32::from(WEIGHT_LEVELS))
         .reshape([out, 1, 1, 1]);
     on_grid(w, step)
 }
@@ -82,7 +78,11 @@ pub fn conv_weights(w: Tensor<4>) -> Grid<4> {
 /// Linear weights in burn's `[inputs, outputs]` layout, one symmetric grid
 /// per output.
 pub fn dense_weights(w: Tensor<2>) -> Grid<2> {
-    let step = w.clone().abs().max_dim(0).div_scalar(WEIGHT_LEVELS);
+    let step = w
+        .clone()
+        .abs()
+        .max_dim(0)
+        .div_scalar(f32::from(WEIGHT_LEVELS));
     on_grid(w, step)
 }
 
@@ -93,7 +93,7 @@ pub fn head_weights(w: Tensor<2>) -> Tensor<2> {
         .clone()
         .abs()
         .max()
-        .div_scalar(WEIGHT_LEVELS)
+        .div_scalar(f32::from(WEIGHT_LEVELS))
         .reshape([1, 1]);
     round_to(w, step)
 }
@@ -106,16 +106,37 @@ pub fn activations<const D: usize>(
     bounds: Option<Bounds<D>>,
     max: f32,
 ) -> (Option<Tensor<D>>, Option<Bounds<D>>) {
-    let on_grid = |x: Tensor<D>| round_to_step(x.clamp_max(max), max / ACTIVATION_STEPS);
+    let on_grid = |x: Tensor<D>| round_to_step(x.clamp_max(max), activation_step(max));
     let clean = clean.map(on_grid);
     let bounds = bounds.map(|b| Bounds::from_limits(on_grid(b.lower()), on_grid(b.upper())));
     (clean, bounds)
 }
 
-/// An input box with its limits rounded to the pixel grid, as the device's
-/// input quantiser does.
-pub fn input_box<const D: usize>(b: Bounds<D>) -> Bounds<D> {
-    let on_grid = |x: Tensor<D>| round_to_step(x, PIXEL_STEP);
+/// An input box (in real units) with its limits rounded to each channel's
+/// input quantiser grid, `offset + k * scale`, as the device's quantiser
+/// does.
+pub fn input_box(b: Bounds<4>, quantizers: &[Quantizer]) -> Bounds<4> {
+    let same = quantizers
+        .iter()
+        .all(|q| q.scale == quantizers[0].scale && q.offset == 0.0);
+    if same {
+        let step = quantizers[0].scale;
+        let on_grid = |x: Tensor<4>| round_to_step(x, step);
+        return Bounds::from_limits(on_grid(b.lower()), on_grid(b.upper()));
+    }
+    let device = b.centre.device();
+    let scale = per_channel(
+        &quantizers.iter().map(|q| q.scale).collect::<Vec<_>>(),
+        &device,
+    );
+    let offset = per_channel(
+        &quantizers.iter().map(|q| q.offset).collect::<Vec<_>>(),
+        &device,
+    );
+    let on_grid = |x: Tensor<4>| {
+        let steps = round_to(x - offset.clone(), scale.clone());
+        steps + offset.clone()
+    };
     Bounds::from_limits(on_grid(b.lower()), on_grid(b.upper()))
 }
 

@@ -15,10 +15,12 @@ use burn::tensor::activation::{log_softmax, relu};
 use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Bool, Int, Tensor};
+use cert_runtime::Quantizer;
 use serde::{Deserialize, Serialize};
 
+pub use crate::bounds::Bounds;
 use crate::fake_quant;
-use crate::model::{ConvBlock, DenseBlock, Net};
+use crate::model::{ConvBlock, DenseBlock, InputNorm, Net};
 
 /// Training or evaluation: whether BatchNorm uses batch statistics (and
 /// updates its running ones), and whether the pass is quantisation-aware.
@@ -32,15 +34,25 @@ pub enum Mode<'a> {
 
 impl Mode<'_> {
     fn quant_aware(self) -> bool {
-        self.activation_max().is_some()
+        self.grids().is_some()
     }
 
-    fn activation_max(&self) -> Option<&[f32]> {
+    fn grids(&self) -> Option<&Grids<'_>> {
         match self {
-            Mode::Train(t) => t.activation_max,
+            Mode::Train(t) => t.quantized.as_ref(),
             Mode::Eval => None,
         }
     }
+}
+
+/// The int8 grids a quantisation-aware pass rounds onto.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Grids<'a> {
+    /// The calibrated top of every hidden layer's ReLU output (as
+    /// [`crate::calibrate::activation_max`] finds it).
+    pub activation_max: &'a [f32],
+    /// The input quantiser of every channel.
+    pub input: &'a [Quantizer],
 }
 
 /// How a training pass computes.
@@ -50,11 +62,9 @@ pub struct Training<'a> {
     /// the same choice is the caller's).
     pub clean_input: CleanInput,
     /// Quantisation-aware (QA-IBP, see [`crate::fake_quant`]) when given:
-    /// the calibrated top of every hidden layer's ReLU output (as
-    /// [`crate::export::activation_max`] finds it), and weights,
-    /// activations and the input box are fake-quantised to the int8 grids
-    /// of the exported model.
-    pub activation_max: Option<&'a [f32]>,
+    /// weights, activations and the input box are fake-quantised to these
+    /// grids of the exported model.
+    pub quantized: Option<Grids<'a>>,
 }
 
 /// What the clean terms of a training pass (BatchNorm's batch statistics
@@ -72,46 +82,6 @@ pub enum CleanInput {
     /// The centres of the input boxes (the images themselves while eps =
     /// 0): an IBP step carries two tensors, a third less work.
     Centres,
-}
-
-/// An input box in centre/radius form.
-#[derive(Debug, Clone)]
-pub struct Bounds<const D: usize> {
-    /// Centre `(u + l) / 2`.
-    pub centre: Tensor<D>,
-    /// Radius `(u - l) / 2`, non-negative.
-    pub radius: Tensor<D>,
-}
-
-impl<const D: usize> Bounds<D> {
-    /// The box `[x - eps, x + eps]` intersected with `[lo, hi]`.
-    pub fn around(x: Tensor<D>, eps: f32, lo: f32, hi: f32) -> Self {
-        let lower = x.clone().sub_scalar(eps).clamp_min(lo);
-        let upper = x.add_scalar(eps).clamp_max(hi);
-        Bounds::from_limits(lower, upper)
-    }
-
-    /// The box `[lower, upper]`.
-    pub fn from_limits(lower: Tensor<D>, upper: Tensor<D>) -> Self {
-        Bounds {
-            centre: (upper.clone() + lower.clone()).div_scalar(2.0),
-            radius: (upper - lower).div_scalar(2.0),
-        }
-    }
-
-    /// Lower limit.
-    pub fn lower(&self) -> Tensor<D> {
-        self.centre.clone() - self.radius.clone()
-    }
-
-    /// Upper limit.
-    pub fn upper(&self) -> Tensor<D> {
-        self.centre.clone() + self.radius.clone()
-    }
-
-    fn relu(self) -> Self {
-        Bounds::from_limits(relu(self.lower()), relu(self.upper()))
-    }
 }
 
 /// What one propagation produced.
@@ -147,14 +117,17 @@ pub fn propagate(
     keep_preactivations: bool,
 ) -> Pass {
     let mut preactivations = Vec::new();
-    let input_box = match mode.quant_aware() {
-        true => input_box.map(fake_quant::input_box),
-        false => input_box,
+    let input_box = match mode.grids() {
+        Some(grids) => input_box.map(|b| fake_quant::input_box(b, grids.input)),
+        None => input_box,
     };
     let mut flow = Flow {
         clean,
         bounds: input_box,
     };
+    if let Some(norm) = &net.input_norm {
+        flow = normalize(norm, flow);
+    }
     let mut preactivation_layers = 0;
     for block in &net.convs {
         flow = conv_block(block, flow, mode);
@@ -199,6 +172,22 @@ pub fn propagate(
     }
 }
 
+/// `(x - mean) / std` per channel, on the clean batch and the box.
+fn normalize(norm: &InputNorm, flow: Flow<4>) -> Flow<4> {
+    let (mean, inv_std) = (
+        per_channel::<4>(norm.mean.val()),
+        per_channel::<4>(norm.inv_std.val()),
+    );
+    let map = |x: Tensor<4>| (x - mean.clone()) * inv_std.clone();
+    Flow {
+        clean: flow.clean.map(map),
+        bounds: flow.bounds.map(|b| Bounds {
+            centre: map(b.centre),
+            radius: b.radius * inv_std.clone(),
+        }),
+    }
+}
+
 fn flatten(b: Bounds<4>) -> Bounds<2> {
     Bounds {
         centre: b.centre.flatten(1, 3),
@@ -210,7 +199,7 @@ fn flatten(b: Bounds<4>) -> Bounds<2> {
 fn activate<const D: usize>(flow: Flow<D>, mode: Mode, layer: usize) -> Flow<D> {
     let clean = flow.clean.map(relu);
     let bounds = flow.bounds.map(Bounds::relu);
-    let (clean, bounds) = match mode.activation_max().and_then(|m| m.get(layer)) {
+    let (clean, bounds) = match mode.grids().and_then(|g| g.activation_max.get(layer)) {
         Some(&max) => fake_quant::activations(clean, bounds, max),
         None => (clean, bounds),
     };

@@ -24,9 +24,17 @@ fn exported_model_round_trips_agrees_and_resists_attacks() {
     let device = Device::flex().autodiff();
     let dir = RunDir::new(tmp.path());
     let (cfg, set) = common::tiny_config(dir.root(), 3000, 4);
-    train(&dir, &cfg, &set, &device, Arc::new(AtomicBool::new(false))).unwrap();
+    train(
+        &dir,
+        &cfg,
+        &set,
+        &device,
+        Arc::new(AtomicBool::new(false)),
+        None,
+    )
+    .unwrap();
     let net = load_net(&cfg, &dir.best_model(), &device).unwrap();
-    let bytes = export(&net, &cfg, &set, cfg.eps, &device)
+    let bytes = export(&net, &cfg, &set, &cfg.eps, 0, &device)
         .unwrap()
         .to_bytes()
         .unwrap();
@@ -61,9 +69,14 @@ fn exported_model_round_trips_agrees_and_resists_attacks() {
 
     // Certified test inputs: no counterexample from PGD through the float
     // network, nor from random points and corners of the box.
-    let eps = cfg.eps;
+    let eps = 0.05;
+    assert_eq!(
+        model.budget().eps(0),
+        Some(eps),
+        "the file carries the run's eps"
+    );
     let subset = test.take(300);
-    let (summary, results) = certify_set(&model, &subset, eps).unwrap();
+    let (summary, results) = certify_set(&model, &subset, model.budget(), None).unwrap();
     assert!(summary.certified_accuracy > 0.0);
     let certified: Vec<usize> = results
         .iter()

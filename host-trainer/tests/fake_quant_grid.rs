@@ -4,7 +4,8 @@
 //! shared grid).
 
 use burn::tensor::{Device, Tensor, TensorData};
-use host_trainer::export::{FoldedLayer, pixel_input, quantize};
+use cert_runtime::builder::{Certification, Input};
+use host_trainer::export::{FoldedLayer, Header, quantize};
 use host_trainer::fake_quant::{dense_weights, head_weights};
 use proptest::prelude::*;
 
@@ -62,13 +63,13 @@ proptest! {
         prop_assume!(head.iter().any(|v| v.abs() > 1e-3));
         let (hidden_burn, hidden_folded) = layer(inputs, hidden, &values);
         let (head_burn, head_folded) = layer(hidden, classes, &head);
-        let spec = quantize(
-            &[hidden_folded, head_folded],
-            &[1.0],
-            pixel_input(1, 1, inputs),
-            classes as u16,
-            String::new(),
-        );
+        let header = Header {
+            input: Input::image(1, 1, inputs as u16),
+            certification: Certification { eps: vec![0.1], refine_boxes: 0 },
+            class_names: (0..classes).map(|c| c.to_string()).collect(),
+            description: String::new(),
+        };
+        let spec = quantize(&[hidden_folded, head_folded], &[1.0], header);
         prop_assert_eq!(
             levels(dense_weights(hidden_burn).weights, inputs, hidden, false),
             spec.layers[0].weights.clone()

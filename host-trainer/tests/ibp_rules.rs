@@ -2,18 +2,27 @@
 //! box (and its corners) must land inside the propagated bounds.
 
 use burn::tensor::{Device, Distribution, Int, Tensor, TensorData};
+use host_trainer::data::InputSpace;
 use host_trainer::ibp::{Bounds, Mode, propagate};
-use host_trainer::model::{Arch, ImageShape, Init, Net};
+use host_trainer::model::{Arch, Init, InputShape, Net};
 
 fn check(arch: &str, mode: Mode) {
     let device = Device::flex();
     device.seed(7);
-    let shape = ImageShape {
+    let shape = InputShape {
         channels: 1,
         height: 12,
         width: 12,
     };
-    let net = Net::new(&arch.parse::<Arch>().unwrap(), Init::Shi, shape, 4, &device).unwrap();
+    let net = Net::new(
+        &arch.parse::<Arch>().unwrap(),
+        Init::Shi,
+        shape,
+        &InputSpace::unit(1),
+        4,
+        &device,
+    )
+    .unwrap();
     let batch = 16;
     let x: Tensor<4> = Tensor::random([batch, 1, 12, 12], Distribution::Uniform(0.0, 1.0), &device);
     let labels: Tensor<1, Int> = Tensor::from_data(

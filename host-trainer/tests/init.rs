@@ -2,7 +2,8 @@
 //! formula; the classifier keeps burn's default.
 
 use burn::tensor::{Device, Tensor};
-use host_trainer::model::{Arch, ImageShape, Init, Net};
+use host_trainer::data::InputSpace;
+use host_trainer::model::{Arch, Init, InputShape, Net};
 
 fn std_of<const D: usize>(t: Tensor<D>) -> f64 {
     let v = t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap();
@@ -18,13 +19,21 @@ fn std_of<const D: usize>(t: Tensor<D>) -> f64 {
 fn hidden_weights_follow_the_formula() {
     let device = Device::flex();
     device.seed(3);
-    let shape = ImageShape {
+    let shape = InputShape {
         channels: 1,
         height: 28,
         width: 28,
     };
     for init in [Init::Shi, Init::ShiBn] {
-        let net = Net::new(&Arch::cnn_small(), init, shape, 10, &device).unwrap();
+        let net = Net::new(
+            &Arch::cnn_small(),
+            init,
+            shape,
+            &InputSpace::unit(1),
+            10,
+            &device,
+        )
+        .unwrap();
         for (block, fan_in) in net.convs.iter().zip([16, 16 * 16]) {
             let got = std_of(block.conv.weight.val());
             let want = init.std(fan_in);

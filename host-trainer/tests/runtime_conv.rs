@@ -5,8 +5,8 @@
 use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Device, Tensor, TensorData};
-use cert_runtime::Model;
-use cert_runtime::builder::{LayerKind, LayerSpec, ModelSpec, OutputSpec};
+use cert_runtime::builder::{Certification, Input, LayerKind, LayerSpec, ModelSpec, OutputSpec};
+use cert_runtime::{Model, Quantizer};
 use rand::{Rng, SeedableRng};
 
 #[test]
@@ -30,17 +30,28 @@ fn integer_conv_matches_burn() {
         assert!(n <= cert_runtime::MAX_CLASSES);
         let identity: Vec<i8> = (0..n * n).map(|i| i8::from(i / n == i % n)).collect();
         let spec = ModelSpec {
-            input: cert_runtime::InputSpec {
+            input: Input {
                 channels: c as u16,
                 height: h as u16,
                 width: w as u16,
-                scale: 1.0,
-                zero_point: 0,
-                domain_min: -128.0,
-                domain_max: 127.0,
+                quantizers: vec![
+                    Quantizer {
+                        scale: 1.0,
+                        offset: 0.0,
+                        zero_point: 0,
+                        domain_min: -128.0,
+                        domain_max: 127.0,
+                    };
+                    c
+                ],
+                names: Vec::new(),
+            },
+            certification: Certification {
+                eps: vec![0.0; c],
+                refine_boxes: 0,
             },
             classes: n as u16,
-            class_names: String::new(),
+            class_names: Vec::new(),
             description: String::new(),
             layers: vec![
                 LayerSpec {

@@ -25,7 +25,21 @@ fn shipped_models_match_their_cards_and_the_readme() {
         let bytes = std::fs::read(&path).unwrap();
         let model = Model::from_bytes(&bytes).unwrap();
         assert_eq!(card.flash_bytes, bytes.len(), "{}", path.display());
-        let (int8, _) = certify_set(&model, &test.take(card.int8.samples), card.eps).unwrap();
+        // The card's budget is the model file's own.
+        let eps = card.eps.values(model.input_channels());
+        assert!(
+            (0..eps.len()).all(|c| model.budget().eps(c) == Some(eps[c])),
+            "{}: the card's eps is not the file's",
+            path.display()
+        );
+        let refine = card.int8.refinement.as_ref().map(|r| r.max_boxes);
+        let (int8, _) = certify_set(
+            &model,
+            &test.take(card.int8.samples),
+            model.budget(),
+            refine,
+        )
+        .unwrap();
         assert_eq!(
             int8,
             card.int8,

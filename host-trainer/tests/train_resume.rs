@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::{Device, Tensor};
 use host_trainer::data::Dataset;
+use host_trainer::export::int8_certified_accuracy;
 use host_trainer::ibp::CleanInput;
 use host_trainer::report::{EpochMetrics, read_metrics};
 use host_trainer::train::{RunDir, TrainConfig, load_net, train};
@@ -38,7 +39,11 @@ fn learns_and_resumes(tmp: &Path, cfg: &TrainConfig, set: &Dataset) -> Vec<Epoch
     // `interrupt` raises the Ctrl-C flag before the first batch.
     let run = |dir: &RunDir, interrupt: bool| {
         std::fs::create_dir_all(dir.root()).unwrap();
-        train(dir, cfg, set, &device, Arc::new(AtomicBool::new(interrupt))).unwrap()
+        let int8 = |net: &_, calibration: &_, validation: &_| {
+            int8_certified_accuracy(net, cfg, calibration, validation, &device)
+        };
+        let stop = Arc::new(AtomicBool::new(interrupt));
+        train(dir, cfg, set, &device, stop, Some(&int8)).unwrap()
     };
     let straight = RunDir::new(tmp.join("straight"));
     let done = run(&straight, false);

@@ -1,24 +1,25 @@
-//! Building the firmware for one model, running it in QEMU and reading its
-//! decoded defmt log.
+//! Building the QEMU board for one model, running its programs in QEMU
+//! through `boards/run-qemu.sh` (the project's one QEMU invocation), and
+//! reading their decoded defmt logs.
 
 use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::thread;
-use std::time::{Duration, Instant};
 
-use crate::firmware_dir;
+use crate::boards_dir;
 
-/// How long one QEMU run may take unless `QEMU_TIMEOUT` (seconds) says otherwise.
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+/// The QEMU board.
+pub const BOARD: &str = "mps2-an386";
+/// Its kernel differential program.
+pub const KERNELS: &str = "mps2-an386:kernels";
 
 /// One firmware run in QEMU.
 #[derive(Debug, Clone)]
 pub struct DeviceRun {
-    /// QEMU's exit status; `None` when it was killed at the timeout.
+    /// QEMU's exit status (124 when it was killed at the timeout).
     pub status: Option<i32>,
     /// The decoded log, one `LEVEL message` line per defmt message.
     pub log: Vec<String>,
@@ -63,82 +64,58 @@ impl DeviceRun {
     }
 }
 
-/// Serialises builds: they share the firmware's target directory.
+/// Serialises builds: they share the boards' target directory.
 static BUILD: Mutex<()> = Mutex::new(());
 /// Numbers the ELF copies of this process.
 static BUILDS: AtomicUsize = AtomicUsize::new(0);
 
-/// Builds the firmware (through `firmware/build.sh`, which picks the
-/// toolchain) with `model` and `vectors` embedded, and returns a copy of
-/// the ELF that later builds do not overwrite.
-pub fn build_firmware(model: &Path, vectors: &Path) -> io::Result<PathBuf> {
+/// Builds the QEMU board (through `boards/build.sh`, which picks the
+/// toolchain) with `model` and `vectors` embedded, and returns copies, that
+/// later builds do not overwrite, of the ELF of every program it lists
+/// (`mps2-an386`, `mps2-an386:kernels`).
+pub fn build_board(model: &Path, vectors: &Path) -> io::Result<HashMap<String, PathBuf>> {
     let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
     let output = Command::new("bash")
-        .arg(firmware_dir().join("build.sh"))
+        .arg(boards_dir().join("build.sh"))
+        .arg(BOARD)
         .env("CERT_MODEL", model.canonicalize()?)
         .env("CERT_VECTORS", vectors.canonicalize()?)
         .stderr(Stdio::inherit())
         .output()?;
     if !output.status.success() {
         return Err(io::Error::other(format!(
-            "firmware/build.sh failed ({})",
+            "boards/build.sh failed ({})",
             output.status
         )));
     }
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let built = firmware_dir().join(stdout.lines().last().unwrap_or_default().trim());
-    let dir = firmware_dir().join("target/e2e");
+    let dir = boards_dir().join("target/e2e");
     std::fs::create_dir_all(&dir)?;
     let stem = model.file_stem().unwrap_or_default().to_string_lossy();
     let n = BUILDS.fetch_add(1, Ordering::Relaxed);
-    let elf = dir.join(format!("{stem}-{n}.elf"));
-    std::fs::copy(&built, &elf)?;
-    Ok(elf)
+    let mut elves = HashMap::new();
+    for line in String::from_utf8_lossy(&output.stdout).lines() {
+        let Some((program, path)) = line.split_once(' ') else {
+            continue;
+        };
+        let copy = dir.join(format!("{stem}-{}-{n}.elf", program.replace(':', "-")));
+        std::fs::copy(boards_dir().join(path), &copy)?;
+        elves.insert(program.to_owned(), copy);
+    }
+    Ok(elves)
 }
 
-/// Runs `elf` in QEMU (mps2-an386, `-icount shift=0`) and decodes its log
-/// with `defmt-print`; kills QEMU after `QEMU_TIMEOUT` seconds (120).
+/// Runs `elf` in QEMU through `boards/run-qemu.sh` (mps2-an386, `-icount
+/// shift=0`, `QEMU_TIMEOUT` seconds) and reads its decoded log.
 pub fn run_qemu(elf: &Path) -> io::Result<DeviceRun> {
-    let timeout = std::env::var("QEMU_TIMEOUT")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .map_or(DEFAULT_TIMEOUT, Duration::from_secs);
-    let mut qemu = Command::new("qemu-system-arm")
-        .args(["-machine", "mps2-an386", "-cpu", "cortex-m4", "-nographic"])
-        .args(["-monitor", "none", "-serial", "none"])
-        .args(["-semihosting-config", "enable=on,target=native"])
-        .args(["-icount", "shift=0", "-kernel"])
+    let output = Command::new("bash")
+        .arg(boards_dir().join("run-qemu.sh"))
         .arg(elf)
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|e| {
-            io::Error::other(format!(
-                "qemu-system-arm: {e} (apt-get install qemu-system-arm)"
-            ))
-        })?;
-    let frames = qemu.stdout.take().expect("piped stdout");
-    let decoder = Command::new("defmt-print")
-        .arg("-e")
-        .arg(elf)
-        .args(["--log-format", "{L} {s}"])
-        .stdin(frames)
-        .stdout(Stdio::piped())
-        .spawn();
-    let decoder = match decoder {
-        Ok(decoder) => decoder,
-        Err(e) => {
-            let _ = qemu.kill();
-            return Err(io::Error::other(format!(
-                "defmt-print: {e} (cargo install defmt-print --locked)"
-            )));
-        }
-    };
-    // Read the log while QEMU runs, or a long log would fill the pipe.
-    let reader = thread::spawn(move || decoder.wait_with_output());
-    let status = wait_until(&mut qemu, Instant::now() + timeout)?;
-    let output = reader.join().expect("log reader")?;
+        .env("DEFMT_LOG_FORMAT", "{L} {s}")
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| io::Error::other(format!("boards/run-qemu.sh: {e}")))?;
     Ok(DeviceRun {
-        status: status.and_then(|s| s.code()),
+        status: output.status.code(),
         log: String::from_utf8_lossy(&output.stdout)
             .lines()
             .map(str::to_owned)
@@ -146,28 +123,14 @@ pub fn run_qemu(elf: &Path) -> io::Result<DeviceRun> {
     })
 }
 
-/// Waits for `child` until `deadline`, then kills it (`None`).
-fn wait_until(
-    child: &mut std::process::Child,
-    deadline: Instant,
-) -> io::Result<Option<ExitStatus>> {
-    loop {
-        if let Some(status) = child.try_wait()? {
-            return Ok(Some(status));
-        }
-        if Instant::now() >= deadline {
-            child.kill()?;
-            child.wait()?;
-            return Ok(None);
-        }
-        thread::sleep(Duration::from_millis(10));
-    }
-}
-
-/// Builds the firmware for `model` and `vectors`, runs it and returns the
-/// ELF (for sizes) and the run.
+/// Builds the board for `model` and `vectors`, runs its self-check and
+/// returns the ELF (for sizes) and the run.
 pub fn check_on_device(model: &Path, vectors: &Path) -> io::Result<(PathBuf, DeviceRun)> {
-    let elf = build_firmware(model, vectors)?;
+    let elves = build_board(model, vectors)?;
+    let elf = elves
+        .get(BOARD)
+        .cloned()
+        .ok_or_else(|| io::Error::other("boards/build.sh listed no mps2-an386 program"))?;
     let run = run_qemu(&elf)?;
     Ok((elf, run))
 }

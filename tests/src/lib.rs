@@ -1,14 +1,18 @@
-//! End-to-end checks of the deployed arithmetic: the firmware certifies the
-//! host's test vectors in QEMU (mps2-an386, Cortex-M4F) and must reproduce
-//! every certificate bit for bit.
+//! End-to-end checks of the deployed arithmetic: the QEMU board
+//! (`boards/mps2-an386`, a Cortex-M4F) certifies the host's test vectors
+//! and must reproduce every certificate and refined verdict bit for bit;
+//! its kernel program must find the DSP kernels identical to the scalar
+//! ones.
 //!
 //! [`device::check_on_device`] is the whole loop for one model and its
 //! vectors; [`footprint`] turns a build and a run into the numbers the
-//! README reports, and [`snapshot`] guards them against growth.
+//! README reports, [`snapshot`] guards them against growth, and [`golden`]
+//! keeps the device's logs.
 
 pub mod device;
 pub mod elf;
 pub mod footprint;
+pub mod golden;
 pub mod origin;
 pub mod snapshot;
 pub mod synthetic;
@@ -23,9 +27,9 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// The firmware crate.
-pub fn firmware_dir() -> PathBuf {
-    workspace_root().join("firmware")
+/// The boards' workspace.
+pub fn boards_dir() -> PathBuf {
+    workspace_root().join("boards")
 }
 
 /// The model and test-vector pairs the device checks: the demo pair, made
@@ -34,7 +38,7 @@ pub fn firmware_dir() -> PathBuf {
 /// vectors` writes), in name order.
 pub fn model_pairs() -> std::io::Result<Vec<(PathBuf, PathBuf)>> {
     let (model, vectors) = synthetic::demo_files();
-    let dir = firmware_dir().join("target/e2e");
+    let dir = boards_dir().join("target/e2e");
     let mut pairs = vec![(
         write_new(&dir.join("demo.cert"), &model)?,
         write_new(&dir.join("demo.cvec"), &vectors)?,

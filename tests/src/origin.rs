@@ -23,13 +23,13 @@ const RUNTIME_DEPS: &[&str] = &[
 /// Where code comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Origin {
-    /// `cert-runtime/src`, test-vector decoding aside.
+    /// `cert-runtime/src` and `cert-kernels/src`, test-vector decoding aside.
     Runtime,
-    /// `cert-runtime/src/vectors.rs`: only test firmware decodes vectors.
+    /// `cert-runtime/src/vectors/`: only test firmware decodes vectors.
     Vectors,
     /// The crates in [`RUNTIME_DEPS`].
     RuntimeDeps,
-    /// `firmware/src`.
+    /// `boards/`: the application and the board glue.
     Firmware,
     /// Other crates: cortex-m, defmt, semihosting.
     Platform,
@@ -46,7 +46,7 @@ impl Origin {
             Origin::Runtime => "cert-runtime",
             Origin::Vectors => "cert-runtime test-vector decoding",
             Origin::RuntimeDeps => "runtime deps (postcard, serde, heapless, micromath, crc)",
-            Origin::Firmware => "firmware",
+            Origin::Firmware => "board and app (boards/)",
             Origin::Platform => "platform (cortex-m, defmt, semihosting)",
             Origin::Core => "core, compiler_builtins",
             Origin::Unknown => "no line info",
@@ -55,13 +55,13 @@ impl Origin {
 
     /// Classifies a source path.
     fn of(path: &str) -> Origin {
-        if path.contains("cert-runtime/src/vectors.rs") {
+        if path.contains("cert-runtime/src/vectors/") {
             return Origin::Vectors;
         }
-        if path.contains("cert-runtime/src/") {
+        if path.contains("cert-runtime/src/") || path.contains("cert-kernels/src/") {
             return Origin::Runtime;
         }
-        if path.contains("firmware/src/") {
+        if path.contains("/boards/") {
             return Origin::Firmware;
         }
         if let Some((_, rest)) = path.split_once("/registry/src/") {
@@ -135,7 +135,13 @@ mod tests {
                 "/work/main/cert-runtime/src/layer/dense.rs",
                 Origin::Runtime,
             ),
-            ("/work/main/firmware/src/main.rs", Origin::Firmware),
+            ("/work/main/cert-kernels/src/dsp.rs", Origin::Runtime),
+            (
+                "/work/main/cert-runtime/src/vectors/mod.rs",
+                Origin::Vectors,
+            ),
+            ("/work/main/boards/mps2-an386/src/main.rs", Origin::Firmware),
+            ("/work/main/boards/cert-app/src/check.rs", Origin::Firmware),
             (
                 &format!("{registry}/postcard-1.2.0/src/de/mod.rs"),
                 Origin::RuntimeDeps,

@@ -1,8 +1,10 @@
 //! A deterministic random model and inputs: the demo pair the firmware
 //! embeds by default, made without training so that it needs no data.
 
-use cert_runtime::builder::{LayerKind, LayerSpec, ModelSpec, OutputSpec, quantize_multiplier};
-use cert_runtime::{InputSpec, Model, vectors};
+use cert_runtime::builder::{
+    Certification, Input, LayerKind, LayerSpec, ModelSpec, OutputSpec, quantize_multiplier,
+};
+use cert_runtime::{Model, vectors};
 
 /// Inputs of the demo model: MNIST-shaped, 1 x 28 x 28.
 const SIDE: u16 = 28;
@@ -10,10 +12,13 @@ const SIDE: u16 = 28;
 const HIDDEN: u32 = 32;
 /// Classes.
 const CLASSES: u32 = 10;
-/// The eps the demo vectors are certified at: a fifth of an input step, so
+/// The eps the demo model is certified at: a fifth of an input step, so
 /// that only the pixels near a rounding boundary can move, and about half
 /// of the cases certify.
 pub const DEMO_EPS: f32 = 0.0008;
+/// Boxes the demo model refines with: few, so that the device runs every
+/// verdict's path (some uncertified cases end certified, some not).
+pub const DEMO_REFINE_BOXES: u32 = 8;
 /// Cases in the demo vectors.
 pub const DEMO_CASES: usize = 10;
 
@@ -59,17 +64,13 @@ pub fn demo_model() -> Vec<u8> {
     };
     let inputs = u32::from(SIDE) * u32::from(SIDE);
     ModelSpec {
-        input: InputSpec {
-            channels: 1,
-            height: SIDE,
-            width: SIDE,
-            scale: 1.0 / 255.0,
-            zero_point: -128,
-            domain_min: 0.0,
-            domain_max: 1.0,
+        input: Input::image(1, SIDE, SIDE),
+        certification: Certification {
+            eps: vec![DEMO_EPS],
+            refine_boxes: DEMO_REFINE_BOXES,
         },
         classes: CLASSES as u16,
-        class_names: "0,1,2,3,4,5,6,7,8,9".into(),
+        class_names: (0..CLASSES).map(|c| c.to_string()).collect(),
         description: "random dense 784-32-10, for firmware tests only".into(),
         layers: vec![
             dense(&mut rng, inputs, HIDDEN, hidden),
@@ -101,8 +102,8 @@ pub fn demo_files() -> (Vec<u8>, Vec<u8>) {
     let model_file = demo_model();
     let inputs = demo_inputs();
     let labels = predictions(&model_file, &inputs);
-    let vectors = vectors::build(&model_file, DEMO_EPS, &inputs, Some(&labels))
-        .expect("the demo vectors build");
+    let vectors =
+        vectors::build(&model_file, &inputs, Some(&labels)).expect("the demo vectors build");
     (model_file, vectors)
 }
 

@@ -1,15 +1,17 @@
-//! Host versus device: the firmware, run in QEMU, must reproduce every
-//! certificate of the host bit for bit, and must fail when it does not.
+//! Host versus device: the QEMU board must reproduce every certificate and
+//! refined verdict of the host bit for bit, must fail when it does not, and
+//! must log what its golden files say; its kernel program must find the
+//! DSP kernels identical to the scalar ones.
 
 use std::path::{Path, PathBuf};
 
 use cert_runtime::vectors::{self, Vectors};
-use end_to_end::device::check_on_device;
+use end_to_end::device::{KERNELS, build_board, check_on_device, run_qemu};
 use end_to_end::synthetic::{DEMO_CASES, demo_files};
-use end_to_end::{firmware_dir, model_pairs, write_new};
+use end_to_end::{boards_dir, golden, model_pairs, write_new};
 
 fn demo_dir() -> PathBuf {
-    firmware_dir().join("demo")
+    boards_dir().join("demo")
 }
 
 /// Writes `bytes` to a fresh file for this test.
@@ -19,7 +21,7 @@ fn scratch_file(name: &str, bytes: &[u8]) -> PathBuf {
     path
 }
 
-/// The demo pair the firmware embeds by default (for `cargo run`) must be
+/// The demo pair the boards embed by default (for `cargo run`) must be
 /// what the generator makes with today's runtime; a change to the integer
 /// semantics shows here first (`UPDATE_SNAPSHOTS=1` rewrites it).
 #[test]
@@ -30,7 +32,7 @@ fn demo_files_are_current() {
         write_new(&dir.join("demo.cert"), &model).unwrap();
         write_new(&dir.join("demo.cvec"), &vectors).unwrap();
     }
-    let stale = "firmware/demo is stale: UPDATE_SNAPSHOTS=1 cargo test --release -p end-to-end";
+    let stale = "boards/demo is stale: UPDATE_SNAPSHOTS=1 cargo test --release -p end-to-end";
     assert!(
         std::fs::read(dir.join("demo.cert")).unwrap() == model,
         "{stale}"
@@ -41,30 +43,51 @@ fn demo_files_are_current() {
     );
 }
 
-/// The demo vectors mix certified and uncertified cases, so both paths of
-/// `certify` (with and without the fallback inference) are compared.
+/// The demo vectors mix certified and uncertified cases, and refinement
+/// verdicts, so every path of certify and refine is compared.
 #[test]
-fn demo_vectors_exercise_both_outcomes() {
+fn demo_vectors_exercise_every_outcome() {
     let (_, file) = demo_files();
     let vectors = Vectors::from_bytes(&file).unwrap();
     let certified = vectors.cases().filter(|c| c.expected.certified).count();
+    let refined = vectors
+        .cases()
+        .filter(|c| c.expected.refined.is_some())
+        .count();
     assert_eq!(vectors.len(), DEMO_CASES);
     assert!(
         0 < certified && certified < DEMO_CASES,
         "{certified} certified"
     );
+    assert_eq!(
+        refined,
+        DEMO_CASES - certified,
+        "every uncertified case is refined"
+    );
 }
 
 /// The demo pair and every shipped model with its `certnn vectors` file
-/// must match on the device.
+/// must match on the device, and log what its golden file says.
 #[test]
-fn model_pairs_match_host() {
+fn model_pairs_match_host_and_golden_logs() {
     for (model, vectors) in model_pairs().unwrap() {
         let cases = Vectors::from_bytes(&std::fs::read(&vectors).unwrap())
             .unwrap()
             .len();
         let (_, run) = check_on_device(&model, &vectors).unwrap();
         run.assert_all_matched(cases);
+        let name = model.file_stem().unwrap().to_string_lossy().into_owned();
+        let golden = golden::path(&name);
+        let masked = golden::mask(&run.log);
+        if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+            write_new(&golden, masked.as_bytes()).unwrap();
+        }
+        let want = std::fs::read_to_string(&golden).unwrap_or_default();
+        assert!(
+            masked == want,
+            "{name}: the device log differs from {} (UPDATE_SNAPSHOTS=1 cargo test --release -p end-to-end after an explained change):\n{masked}",
+            golden.display()
+        );
     }
 }
 
@@ -87,4 +110,22 @@ fn device_reports_a_mismatch() {
         "{log}"
     );
     assert!(log.contains("ERROR case 3: device"), "{log}");
+}
+
+/// The DSP kernels equal the scalar ones on 10^5 random dot products of
+/// each kernel and on random whole models, on the Cortex-M4F.
+#[test]
+fn dsp_kernels_are_bit_identical_on_the_device() {
+    let (model, vectors) = demo_files();
+    let model = scratch_file("kernels.cert", &model);
+    let vectors = scratch_file("kernels.cvec", &vectors);
+    let elves = build_board(&model, &vectors).unwrap();
+    let run = run_qemu(&elves[KERNELS]).unwrap();
+    let log = run.log_text();
+    assert_eq!(run.status, Some(0), "{log}");
+    assert!(
+        log.contains("dot products: 100000 of each kernel, identical"),
+        "{log}"
+    );
+    assert!(log.contains("layers: 400 random models"), "{log}");
 }

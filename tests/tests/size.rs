@@ -1,10 +1,11 @@
-//! The firmware's footprint for every model pair against
-//! `firmware/size.snapshot`: growth over 10% fails until the snapshot is
-//! rewritten (`UPDATE_SNAPSHOTS=1 cargo test --release -p end-to-end`).
+//! The QEMU board's footprint for every model pair against
+//! `boards/mps2-an386/size.snapshot`: growth over 10% fails until the
+//! snapshot is rewritten (`UPDATE_SNAPSHOTS=1 cargo test --release -p
+//! end-to-end`).
 
 use end_to_end::footprint::{Footprint, table};
 use end_to_end::snapshot::{self, Snapshot, entries};
-use end_to_end::{firmware_dir, model_pairs};
+use end_to_end::{boards_dir, model_pairs};
 
 #[test]
 fn footprint_within_snapshot() {
@@ -16,7 +17,7 @@ fn footprint_within_snapshot() {
         rows.push(footprint);
     }
     println!("{}", table(&rows));
-    let path = firmware_dir().join("size.snapshot");
+    let path = boards_dir().join("mps2-an386/size.snapshot");
     let grown = snapshot::compare_with_file(&path, &now).unwrap();
     assert!(
         grown.is_empty(),

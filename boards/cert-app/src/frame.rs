@@ -1,45 +1,44 @@
-//! Input frames: one image per frame, over any byte stream (a UART).
+//! Input frames: one input per frame, over any byte stream (a UART), in
+//! the project's one framing layer ([`cert_runtime::container`]):
 //!
 //! ```text
-//! offset  bytes  field    meaning
-//! 0       4      magic    b"CIMG" (0x43 0x49 0x4D 0x47)
-//! 4       2      len      number of pixels, u16 little-endian; must equal
-//!                         the model's input length (C*H*W)
-//! 6       len    pixels   u8 each, CHW order; pixel p is the real input
-//!                         min + (max - min) * p / 255 over the model's input
-//!                         domain (p / 255 for a [0, 1] domain)
-//! 6+len   4      crc      CRC-32/ISO-HDLC (zlib's crc32) of all bytes
-//!                         before it, u32 little-endian
+//! offset  bytes  field
+//! 0       4      magic b"CINP"
+//! 4       2      version 1, u16 little-endian
+//! 6       4      payload length n = 4 * (C*H*W of the model), u32 little-endian
+//! 10      n      the input values, f32 little-endian each, CHW order, in the
+//!                model's real units (pixels in [0, 1], features in their own)
+//! 10+n    4      CRC-32/ISO-HDLC (zlib's crc32) of the payload, u32 little-endian
 //! ```
 //!
 //! The reader hunts for the magic, so it resynchronises after noise or a
-//! rejected frame. A wrong `len` is rejected at once (its payload is then
-//! skipped by the hunt); a wrong CRC after the whole frame is in.
+//! rejected frame. A wrong version or length is rejected at once (its
+//! payload is then skipped by the hunt); a wrong CRC after the whole frame
+//! is in.
 
+use cert_runtime::ContainerError;
+use cert_runtime::container::{self, Checksum, HEADER_LEN, Kind, TRAILER_LEN};
 use embedded_io::Read;
 
-/// The four bytes every frame starts with.
-pub const MAGIC: [u8; 4] = *b"CIMG";
-/// Bytes before the pixels: magic and length.
-pub const HEADER_LEN: usize = 6;
-/// Bytes after the pixels: the CRC.
-pub const TRAILER_LEN: usize = 4;
-
-const CRC32: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
+/// Input frames: magic `CINP`, version 1.
+pub const INPUT: Kind = Kind {
+    magic: *b"CINP",
+    version: 1,
+};
 
 /// Why a frame was rejected; the reader is ready for the next one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum FrameError {
-    /// The length field is not the model's input length.
+    /// The frame's version is not one this application reads.
+    Container(ContainerError),
+    /// The length field is not four bytes per model input.
     Length {
-        /// Pixels the frame announced.
-        got: u16,
-        /// Pixels the model takes.
+        /// Payload bytes the frame announced.
+        got: usize,
+        /// Payload bytes the model takes.
         expected: usize,
     },
-    /// The CRC does not match: the frame was damaged on the way.
-    Checksum,
 }
 
 /// Why no frame could be read.
@@ -54,59 +53,62 @@ pub enum ReadError<E> {
     Io(E),
 }
 
-/// Reads bytes until one whole, valid frame is in and leaves its pixels in
-/// `pixels`, whose length is the expected pixel count.
-pub fn read_frame<R: Read>(reader: &mut R, pixels: &mut [u8]) -> Result<(), ReadError<R::Error>> {
+/// Reads bytes until one whole, valid frame is in and leaves its values in
+/// `input`, whose length is the expected number of values.
+pub fn read_frame<R: Read>(reader: &mut R, input: &mut [f32]) -> Result<(), ReadError<R::Error>> {
+    let mut header = [0; HEADER_LEN];
     hunt(reader)?;
-    let mut len = [0; 2];
-    read_all(reader, &mut len)?;
-    let got = u16::from_le_bytes(len);
-    if usize::from(got) != pixels.len() {
-        return Err(ReadError::Frame(FrameError::Length {
-            got,
-            expected: pixels.len(),
-        }));
+    header[..4].copy_from_slice(&INPUT.magic);
+    read_all(reader, &mut header[4..])?;
+    let got = container::read_header(&header, INPUT)
+        .map_err(|e| ReadError::Frame(FrameError::Container(e)))?;
+    let expected = 4 * input.len();
+    if got != expected {
+        return Err(ReadError::Frame(FrameError::Length { got, expected }));
     }
-    read_all(reader, pixels)?;
-    let mut crc = [0; TRAILER_LEN];
-    read_all(reader, &mut crc)?;
-    let mut digest = CRC32.digest();
-    digest.update(&MAGIC);
-    digest.update(&len);
-    digest.update(pixels);
-    if digest.finalize() != u32::from_le_bytes(crc) {
-        return Err(ReadError::Frame(FrameError::Checksum));
+    let mut crc = Checksum::new();
+    for x in input.iter_mut() {
+        let mut value = [0; 4];
+        read_all(reader, &mut value)?;
+        crc.update(&value);
+        *x = f32::from_le_bytes(value);
+    }
+    let mut stored = [0; TRAILER_LEN];
+    read_all(reader, &mut stored)?;
+    let (stored, computed) = (u32::from_le_bytes(stored), crc.finish());
+    if stored != computed {
+        return Err(ReadError::Frame(FrameError::Container(
+            ContainerError::ChecksumMismatch { stored, computed },
+        )));
     }
     Ok(())
 }
 
-/// Writes the frame of `pixels` into `out` and returns its length
-/// (`HEADER_LEN + pixels.len() + TRAILER_LEN`); `None` when `out` is too
-/// short or there are more than `u16::MAX` pixels.
-pub fn encode(pixels: &[u8], out: &mut [u8]) -> Option<usize> {
-    let len = u16::try_from(pixels.len()).ok()?;
-    let total = HEADER_LEN + pixels.len() + TRAILER_LEN;
-    let out = out.get_mut(..total)?;
-    out[..4].copy_from_slice(&MAGIC);
-    out[4..HEADER_LEN].copy_from_slice(&len.to_le_bytes());
-    out[HEADER_LEN..total - TRAILER_LEN].copy_from_slice(pixels);
-    let crc = CRC32.checksum(&out[..total - TRAILER_LEN]);
-    out[total - TRAILER_LEN..].copy_from_slice(&crc.to_le_bytes());
-    Some(total)
+/// Writes the frame of `input` into `out` and returns its length
+/// (`HEADER_LEN + 4 * input.len() + TRAILER_LEN`).
+pub fn encode(input: &[f32], out: &mut [u8]) -> Result<usize, ContainerError> {
+    let payload = out
+        .get_mut(HEADER_LEN..HEADER_LEN + 4 * input.len())
+        .ok_or(ContainerError::BufferTooSmall)?;
+    for (bytes, x) in payload.chunks_exact_mut(4).zip(input) {
+        bytes.copy_from_slice(&x.to_le_bytes());
+    }
+    container::seal_into(INPUT, 4 * input.len(), out)
 }
 
 /// Consumes bytes up to and including the next magic.
 fn hunt<R: Read>(reader: &mut R) -> Result<(), ReadError<R::Error>> {
+    let magic = INPUT.magic;
     let mut matched = 0;
-    while matched < MAGIC.len() {
+    while matched < magic.len() {
         let mut byte = [0];
         read_all(reader, &mut byte)?;
-        matched = if byte[0] == MAGIC[matched] {
+        matched = if byte[0] == magic[matched] {
             matched + 1
         } else {
             // No proper prefix of the magic is also a suffix of it, so a
             // mismatch can only restart the match at the first byte.
-            usize::from(byte[0] == MAGIC[0])
+            usize::from(byte[0] == magic[0])
         };
     }
     Ok(())
@@ -132,61 +134,76 @@ mod tests {
 
     use super::*;
 
-    fn frame(pixels: &[u8]) -> Vec<u8> {
-        let mut out = vec![0; HEADER_LEN + pixels.len() + TRAILER_LEN];
-        assert_eq!(encode(pixels, &mut out), Some(out.len()));
+    fn frame(input: &[f32]) -> Vec<u8> {
+        let mut out = vec![0; HEADER_LEN + 4 * input.len() + TRAILER_LEN];
+        assert_eq!(encode(input, &mut out), Ok(out.len()));
         out
     }
 
     #[test]
     fn golden_bytes() {
-        // zlib.crc32(b"CIMG\x03\x00\x00\x80\xff") == 0x5164d1d1
+        // zlib.crc32(struct.pack("<3f", 0.0, 0.5, 1.0)) == 0xd5415c4e
+        #[rustfmt::skip]
         let expected = [
-            0x43, 0x49, 0x4D, 0x47, 0x03, 0x00, 0x00, 0x80, 0xFF, 0xD1, 0xD1, 0x64, 0x51,
+            b'C', b'I', b'N', b'P', 0x01, 0x00, 0x0c, 0x00, 0x00, 0x00,
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x3f, 0x00, 0x00, 0x80, 0x3f,
+            0x4e, 0x5c, 0x41, 0xd5,
         ];
-        assert_eq!(frame(&[0, 128, 255]), expected);
+        assert_eq!(frame(&[0.0, 0.5, 1.0]), expected);
     }
 
     #[test]
     fn round_trips_after_noise() {
         let mut stream = vec![0xAA, b'C', b'I', b'C', 0x00];
-        stream.extend(frame(&[1, 2, 3, 4]));
-        stream.extend(frame(&[5, 6, 7, 8]));
+        stream.extend(frame(&[1.0, 2.0]));
+        stream.extend(frame(&[-3.5, 4.25]));
         let mut reader = &stream[..];
-        let mut pixels = [0; 4];
-        read_frame(&mut reader, &mut pixels).unwrap();
-        assert_eq!(pixels, [1, 2, 3, 4]);
-        read_frame(&mut reader, &mut pixels).unwrap();
-        assert_eq!(pixels, [5, 6, 7, 8]);
-        assert_eq!(read_frame(&mut reader, &mut pixels), Err(ReadError::Eof));
+        let mut input = [0.0; 2];
+        read_frame(&mut reader, &mut input).unwrap();
+        assert_eq!(input, [1.0, 2.0]);
+        read_frame(&mut reader, &mut input).unwrap();
+        assert_eq!(input, [-3.5, 4.25]);
+        assert_eq!(read_frame(&mut reader, &mut input), Err(ReadError::Eof));
     }
 
     #[test]
-    fn rejects_a_wrong_length_and_resyncs() {
-        let mut stream = frame(&[9; 3]);
-        stream.extend(frame(&[1, 2, 3, 4]));
+    fn rejects_a_wrong_length_or_version_and_resyncs() {
+        let mut stream = frame(&[9.0; 3]);
+        let mut newer = frame(&[1.0, 2.0]);
+        newer[4] = 2;
+        stream.extend(newer);
+        stream.extend(frame(&[1.0, 2.0]));
         let mut reader = &stream[..];
-        let mut pixels = [0; 4];
+        let mut input = [0.0; 2];
         assert_eq!(
-            read_frame(&mut reader, &mut pixels),
+            read_frame(&mut reader, &mut input),
             Err(ReadError::Frame(FrameError::Length {
-                got: 3,
-                expected: 4
+                got: 12,
+                expected: 8
             }))
         );
-        read_frame(&mut reader, &mut pixels).unwrap();
-        assert_eq!(pixels, [1, 2, 3, 4]);
+        assert_eq!(
+            read_frame(&mut reader, &mut input),
+            Err(ReadError::Frame(FrameError::Container(
+                ContainerError::UnsupportedVersion {
+                    found: 2,
+                    supported: 1
+                }
+            )))
+        );
+        read_frame(&mut reader, &mut input).unwrap();
+        assert_eq!(input, [1.0, 2.0]);
     }
 
     #[test]
-    fn rejects_every_single_bit_flip_of_the_payload() {
-        let good = frame(&[10, 20, 30, 40]);
+    fn rejects_every_single_bit_flip_of_the_frame() {
+        let good = frame(&[10.0, 20.0]);
         for byte in 4..good.len() {
             for bit in 0..8 {
                 let mut bad = good.clone();
                 bad[byte] ^= 1 << bit;
-                let mut pixels = [0; 4];
-                let result = read_frame(&mut &bad[..], &mut pixels);
+                let mut input = [0.0; 2];
+                let result = read_frame(&mut &bad[..], &mut input);
                 assert!(
                     matches!(result, Err(ReadError::Frame(_)) | Err(ReadError::Eof)),
                     "byte {byte} bit {bit}: {result:?}"
@@ -197,11 +214,11 @@ mod tests {
 
     #[test]
     fn a_truncated_frame_is_eof() {
-        let good = frame(&[1, 2, 3, 4]);
+        let good = frame(&[1.0, 2.0]);
         for cut in 0..good.len() {
-            let mut pixels = [0; 4];
+            let mut input = [0.0; 2];
             assert_eq!(
-                read_frame(&mut &good[..cut], &mut pixels),
+                read_frame(&mut &good[..cut], &mut input),
                 Err(ReadError::Eof),
                 "cut at {cut}"
             );
@@ -210,7 +227,10 @@ mod tests {
 
     #[test]
     fn encode_needs_room() {
-        assert_eq!(encode(&[1, 2], &mut [0; 11]), None);
-        assert_eq!(encode(&[1, 2], &mut [0; 12]), Some(12));
+        assert_eq!(
+            encode(&[1.0, 2.0], &mut [0; 21]),
+            Err(ContainerError::BufferTooSmall)
+        );
+        assert_eq!(encode(&[1.0, 2.0], &mut [0; 22]), Ok(22));
     }
 }

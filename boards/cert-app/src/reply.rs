@@ -2,18 +2,19 @@
 //! without `core::fmt` (which would cost kilobytes of flash):
 //!
 //! ```text
-//! ok class=7 certified=1 min_margin=412     certified: the action output is on
-//! ok class=2 certified=0 min_margin=-35     not certified: the fall-back output is on
-//! err length got=100 expected=784           frame rejected, nothing driven
-//! err checksum
-//! err runtime                               the runtime refused the input
+//! ok class=7 certified=1 min_margin=412 boxes=1    proven by the interval pass: act
+//! ok class=1 certified=1 min_margin=-19 boxes=3    proven by refinement (3 boxes): act
+//! ok class=2 certified=0 min_margin=-35 boxes=64   not proven: the fall-back output is on
+//! err length got=100 expected=3136                 frame rejected, nothing driven
+//! err frame                                        bad version or checksum
+//! err runtime                                      the runtime refused the input
 //! ```
 
 use crate::frame::FrameError;
-use crate::station::{StationError, Verdict};
+use crate::station::{Outcome, StationError};
 
 /// Longest reply, newline included.
-pub const LINE_MAX: usize = 48;
+pub const LINE_MAX: usize = 72;
 
 /// One reply line.
 #[derive(Clone)]
@@ -23,14 +24,18 @@ pub struct Line {
 }
 
 impl Line {
-    /// The reply to a decided frame.
-    pub fn verdict(v: &Verdict) -> Line {
+    /// The reply to a decided frame: `certified` is the decision (the
+    /// interval pass or refinement proved it), `min_margin` the interval
+    /// pass's, `boxes` those bounded.
+    pub fn outcome(o: &Outcome) -> Line {
         let mut line = Line::new("ok class=");
-        line.unsigned(v.cert.class);
+        line.unsigned(o.certificate.class);
         line.text(" certified=");
-        line.unsigned(usize::from(v.cert.certified));
+        line.unsigned(usize::from(o.proven()));
         line.text(" min_margin=");
-        line.signed(v.cert.min_margin());
+        line.signed(o.certificate.min_margin());
+        line.text(" boxes=");
+        line.unsigned(o.boxes() as usize);
         line.end()
     }
 
@@ -39,12 +44,12 @@ impl Line {
         match *e {
             FrameError::Length { got, expected } => {
                 let mut line = Line::new("err length got=");
-                line.unsigned(usize::from(got));
+                line.unsigned(got);
                 line.text(" expected=");
                 line.unsigned(expected);
                 line.end()
             }
-            FrameError::Checksum => Line::new("err checksum").end(),
+            FrameError::Container(_) => Line::new("err frame").end(),
         }
     }
 
@@ -52,9 +57,7 @@ impl Line {
     pub fn failed<GE>(e: &StationError<GE>) -> Line {
         match e {
             StationError::Gate(_) => Line::new("err gate").end(),
-            StationError::PixelCount { .. } | StationError::Runtime(_) => {
-                Line::new("err runtime").end()
-            }
+            StationError::Runtime(_) => Line::new("err runtime").end(),
         }
     }
 
@@ -131,7 +134,7 @@ mod tests {
     extern crate std;
 
     use cert_runtime::gate::Decision;
-    use cert_runtime::{Certificate, Margins};
+    use cert_runtime::{Certificate, Margins, Verdict};
 
     use super::*;
 
@@ -142,31 +145,35 @@ mod tests {
     #[test]
     fn replies() {
         let margins = Margins::from_slice(&[-35, 0, i32::MIN]).unwrap();
-        let v = Verdict {
-            cert: Certificate {
+        let mut o = Outcome {
+            certificate: Certificate {
                 class: 1,
                 certified: false,
                 margins,
             },
+            refinement: None,
             decision: Decision::FallBack { class: 1 },
         };
         assert_eq!(
-            text(&Line::verdict(&v)),
-            "ok class=1 certified=0 min_margin=-2147483648\n"
+            text(&Line::outcome(&o)),
+            "ok class=1 certified=0 min_margin=-2147483648 boxes=1\n"
+        );
+        o.refinement = Some((Verdict::Certified, 17));
+        assert_eq!(
+            text(&Line::outcome(&o)),
+            "ok class=1 certified=1 min_margin=-2147483648 boxes=17\n"
         );
         let e = FrameError::Length {
             got: 100,
-            expected: 784,
+            expected: 3136,
         };
         assert_eq!(
             text(&Line::rejected(&e)),
-            "err length got=100 expected=784\n"
+            "err length got=100 expected=3136\n"
         );
-        assert_eq!(
-            text(&Line::rejected(&FrameError::Checksum)),
-            "err checksum\n"
-        );
-        let e = StationError::<()>::Runtime(cert_runtime::Error::InvalidEps);
+        let checksum = FrameError::Container(cert_runtime::ContainerError::BadMagic);
+        assert_eq!(text(&Line::rejected(&checksum)), "err frame\n");
+        let e = StationError::<()>::Runtime(cert_runtime::Error::InvalidEps { channel: 0 });
         assert_eq!(text(&Line::failed(&e)), "err runtime\n");
     }
 

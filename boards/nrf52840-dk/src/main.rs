@@ -1,15 +1,17 @@
 //! The certifying firmware on Nordic's nRF52840 DK (PCA10056).
 //!
-//! Image frames arrive on UARTE0, wired on the DK to the J-Link's USB
+//! Input frames arrive on UARTE0, wired on the DK to the J-Link's USB
 //! virtual COM port (115200 8N1); each is certified with `cert-app`'s
-//! station (the same `Model::certify` and `CertifiedGate` as the QEMU
-//! firmware), the decision drives LED1 (certified: act) or LED2 (not
-//! certified: fall back), a reply line goes back over the port, and every
-//! frame is logged with defmt over RTT. Only this file is board glue.
+//! station at the model's own budget (refined when the interval pass
+//! cannot certify and the model refines: the same `Model::certify`,
+//! `Model::refine` and `CertifiedGate` as the QEMU board), the decision
+//! drives LED1 (proven: act) or LED2 (not proven: fall back), a reply line
+//! goes back over the port, and every frame is logged with defmt over RTT.
+//! Only this file is board glue.
 #![no_std]
 #![no_main]
 
-use cert_app::{ActiveLow, Round, ServeError, Station, serve_one};
+use cert_app::{ActiveLow, Buffers, Round, ServeError, Station, serve_one};
 use cert_runtime::Model;
 use core::panic::PanicInfo;
 
@@ -21,7 +23,7 @@ use nrf52840_hal::gpio::{Level, p0};
 use nrf52840_hal::pac;
 use nrf52840_hal::uarte::{self, Baudrate, Parity, Uarte};
 
-include!(concat!(env!("OUT_DIR"), "/app.rs"));
+include!(concat!(env!("OUT_DIR"), "/sizes.rs"));
 
 /// The model file, borrowed in place from flash.
 static MODEL: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/model.cert"));
@@ -30,7 +32,7 @@ static MODEL: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/model.cert"));
 fn main() -> ! {
     static mut SCRATCH: [i16; SCRATCH_LEN] = [0; SCRATCH_LEN];
     static mut INPUT: [f32; INPUT_LEN] = [0.0; INPUT_LEN];
-    static mut PIXELS: [u8; INPUT_LEN] = [0; INPUT_LEN];
+    static mut COUNTEREXAMPLE: [f32; INPUT_LEN] = [0.0; INPUT_LEN];
     // UARTE DMA buffers: must live in RAM.
     static mut TX_BUF: [u8; cert_app::reply::LINE_MAX] = [0; cert_app::reply::LINE_MAX];
     static mut RX_BUF: [u8; 1] = [0];
@@ -59,28 +61,34 @@ fn main() -> ! {
         Err(e) => defmt::panic!("model: {}", e),
     };
     defmt::info!(
-        "model: {=usize} inputs, {=usize} classes, {=usize} parameters; certifying at eps {=f32}",
+        "model: {=usize} inputs, {=usize} classes, {=usize} parameters; certifying at its eps {=f32} (channel 0), refining with {=u32} boxes",
         model.input_len(),
         model.classes(),
         model.parameter_count(),
-        EPS
+        model.budget().eps(0).unwrap_or(0.0),
+        model.refine_boxes()
     );
-    let Ok(mut station) = Station::new(model, EPS, act, fallback);
+    let Ok(mut station) = Station::new(model, act, fallback);
     defmt::info!(
-        "waiting for frames of {=usize} pixels on UARTE0 (VCOM, 115200 8N1); LED1 = certified, LED2 = fall back",
+        "waiting for frames of {=usize} values on UARTE0 (VCOM, 115200 8N1); LED1 = proven, LED2 = fall back",
         INPUT_LEN
     );
+    let mut buffers = Buffers {
+        scratch: SCRATCH,
+        counterexample: COUNTEREXAMPLE,
+    };
 
     let mut frame = 0u32;
     loop {
-        match serve_one(&mut station, &mut rx, &mut tx, PIXELS, INPUT, SCRATCH) {
-            Ok(Round::Decided(v)) => defmt::info!(
-                "frame {=u32}: class={=usize} certified={=bool} min_margin={=i32} -> {=str}",
+        match serve_one(&mut station, &mut rx, &mut tx, INPUT, &mut buffers) {
+            Ok(Round::Decided(o)) => defmt::info!(
+                "frame {=u32}: class={=usize} certified={=bool} min_margin={=i32} boxes={=u32} -> {=str}",
                 frame,
-                v.cert.class,
-                v.cert.certified,
-                v.cert.min_margin(),
-                if v.cert.certified {
+                o.certificate.class,
+                o.certificate.certified,
+                o.certificate.min_margin(),
+                o.boxes(),
+                if o.proven() {
                     "LED1 act"
                 } else {
                     "LED2 fall back"

@@ -1,10 +1,15 @@
-//! 2-D convolution, CHW layout, weights `[out][in][kh][kw]`, zero padding.
+//! 2-D convolution, CHW layout, weights `[out][in][kh][kw]`, zero padding,
+//! computed as im2col: the receptive field of one output pixel is gathered
+//! into a packed column, and every output channel is one long dot product
+//! with it.
 //!
 //! Padding is zero in real terms, which is zero in the zero-point-shifted
-//! activations the kernels read, so padded taps are simply skipped.
+//! activations the kernels read.
+
+use cert_kernels::Kernels;
 
 use super::{Domain, Shape};
-use crate::format::{Conv2d, le_i32};
+use crate::format::Conv2d;
 
 /// The output shape, or `None` when the input does not fit the layer.
 pub(crate) fn output_shape(layer: &Conv2d<'_>, input: Shape) -> Option<Shape> {
@@ -26,46 +31,54 @@ pub(crate) fn output_shape(layer: &Conv2d<'_>, input: Shape) -> Option<Shape> {
     })
 }
 
-/// Accumulates every output value in `domain` and hands it to `sink` with
-/// its flat CHW output index and its channel.
-#[inline(always)]
-pub(crate) fn run<D: Domain>(
+/// Weights per output channel: `in_channels * kh * kw`.
+pub(crate) fn fan_in(layer: &Conv2d<'_>) -> usize {
+    usize::from(layer.in_channels) * usize::from(layer.kernel[0]) * usize::from(layer.kernel[1])
+}
+
+/// Accumulates every output value over the packed input `src` and hands it
+/// to `sink` with its flat CHW output index and its channel. `col` holds
+/// one packed column of [`fan_in`] values.
+pub(crate) fn run<K: Kernels, D: Domain>(
     layer: &Conv2d<'_>,
     input: Shape,
     output: Shape,
-    domain: &D,
+    src: &[i16],
+    col: &mut [i16],
     mut sink: impl FnMut(usize, usize, D::Acc),
 ) {
     let [kh, kw] = layer.kernel.map(usize::from);
     let [sh, sw] = layer.stride.map(usize::from);
     let [ph, pw] = layer.padding.map(usize::from);
     let params = &layer.params;
-    let per_out = input.channels * kh * kw;
-    let mut index = 0;
-    for (oc, kernel) in params.weights.chunks_exact(per_out).enumerate() {
-        let bias = le_i32(params.bias, oc);
-        for oy in 0..output.height {
-            // Kernel rows that land inside the input.
-            let top = oy * sh;
-            let ky0 = ph.saturating_sub(top);
-            let ky1 = kh.min(input.height + ph - top);
-            for ox in 0..output.width {
-                let left = ox * sw;
-                let kx0 = pw.saturating_sub(left);
-                let kx1 = kw.min(input.width + pw - left);
-                let mut acc = D::start(bias);
-                for ic in 0..input.channels {
-                    let plane = ic * input.height * input.width;
-                    let taps = &kernel[ic * kh * kw..(ic + 1) * kh * kw];
-                    for ky in ky0..ky1 {
-                        let iy = top + ky - ph;
-                        let run = &taps[ky * kw + kx0..ky * kw + kx1];
-                        domain.dot(&mut acc, run, plane + iy * input.width + left + kx0 - pw);
+    let fan_in = fan_in(layer);
+    let plane = input.height * input.width;
+    let pixels = output.height * output.width;
+    for oy in 0..output.height {
+        for ox in 0..output.width {
+            let (top, left) = (oy * sh, ox * sw);
+            let mut k = 0;
+            for ic in 0..input.channels {
+                for ky in 0..kh {
+                    // Padded coordinates: input row `top + ky - ph`.
+                    let row = (top + ky)
+                        .checked_sub(ph)
+                        .filter(|&iy| iy < input.height)
+                        .map(|iy| ic * plane + iy * input.width);
+                    for kx in 0..kw {
+                        let from = row.and_then(|base| {
+                            let ix = (left + kx).checked_sub(pw)?;
+                            (ix < input.width).then_some(base + ix)
+                        });
+                        D::gather(src, col, from, k);
+                        k += 1;
                     }
                 }
-                sink(index, oc, acc);
-                index += 1;
             }
+            let pixel = oy * output.width + ox;
+            D::rows::<K>(params.weights, fan_in, params.bias, col, |oc, acc| {
+                sink(oc * pixels + pixel, oc, acc)
+            });
         }
     }
 }

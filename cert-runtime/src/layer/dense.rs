@@ -1,7 +1,9 @@
 //! Fully connected layer: `acc[o] = bias[o] + sum_i w[o][i] * x[i]`.
 
+use cert_kernels::Kernels;
+
 use super::{Domain, Shape};
-use crate::format::{Dense, le_i32};
+use crate::format::Dense;
 
 /// The output shape, or `None` when the input does not match.
 pub(crate) fn output_shape(layer: &Dense<'_>, input: Shape) -> Option<Shape> {
@@ -12,19 +14,19 @@ pub(crate) fn output_shape(layer: &Dense<'_>, input: Shape) -> Option<Shape> {
     })
 }
 
-/// Accumulates every output channel in `domain` and hands it to `sink`
-/// together with its channel index (also its flat output index).
-#[inline(always)]
-pub(crate) fn run<D: Domain>(
+/// Accumulates every output channel over the packed input `src` and hands
+/// it to `sink` with its flat output index and its channel (the same).
+pub(crate) fn run<K: Kernels, D: Domain>(
     layer: &Dense<'_>,
-    domain: &D,
+    src: &[i16],
     mut sink: impl FnMut(usize, usize, D::Acc),
 ) {
-    let inputs = layer.inputs as usize;
     let params = &layer.params;
-    for (o, row) in params.weights.chunks_exact(inputs).enumerate() {
-        let mut acc = D::start(le_i32(params.bias, o));
-        domain.dot(&mut acc, row, 0);
-        sink(o, o, acc);
-    }
+    D::rows::<K>(
+        params.weights,
+        layer.inputs as usize,
+        params.bias,
+        src,
+        |o, acc| sink(o, o, acc),
+    );
 }

@@ -1,23 +1,31 @@
 //! The golden model of FORMAT.md section 5: its spec and its exact bytes.
 
-use cert_runtime::InputSpec;
-use cert_runtime::builder::{LayerKind, LayerSpec, ModelSpec, OutputSpec};
+use cert_runtime::Quantizer;
+use cert_runtime::builder::{Certification, Input, LayerKind, LayerSpec, ModelSpec, OutputSpec};
 
 /// The golden model of FORMAT.md: a 1x2x2 input, one Dense 4 -> 2 hidden
 /// layer with a fused ReLU, and a Dense 2 -> 2 logits layer.
 pub fn golden_spec() -> ModelSpec {
     ModelSpec {
-        input: InputSpec {
+        input: Input {
             channels: 1,
             height: 2,
             width: 2,
-            scale: 1.0 / 256.0,
-            zero_point: -128,
-            domain_min: 0.0,
-            domain_max: 1.0,
+            quantizers: vec![Quantizer {
+                scale: 1.0 / 256.0,
+                offset: 0.0,
+                zero_point: -128,
+                domain_min: 0.0,
+                domain_max: 1.0,
+            }],
+            names: vec!["grey".into()],
+        },
+        certification: Certification {
+            eps: vec![0.0625],
+            refine_boxes: 16,
         },
         classes: 2,
-        class_names: "no,yes".into(),
+        class_names: vec!["no".into(), "yes".into()],
         description: "golden".into(),
         layers: vec![
             LayerSpec {
@@ -52,12 +60,19 @@ pub fn golden_spec() -> ModelSpec {
 /// The golden model file, annotated field by field in FORMAT.md.
 #[rustfmt::skip]
 pub const GOLDEN: &[u8] = &[
-    // container: magic "CERT", version 1 (u16 LE), payload length 95 (u32 LE)
-    0x43, 0x45, 0x52, 0x54, 0x01, 0x00, 0x5f, 0x00, 0x00, 0x00,
-    // header.input: channels 1, height 2, width 2 (varints), scale 1/256 (f32 LE),
+    // container: magic "CERT", version 2 (u16 LE), payload length 111 (u32 LE)
+    0x43, 0x45, 0x52, 0x54, 0x02, 0x00, 0x6f, 0x00, 0x00, 0x00,
+    // header.input: channels 1, height 2, width 2 (varints)
+    0x01, 0x02, 0x02,
+    // quantizers: 17 bytes, one per channel: scale 1/256, offset 0.0 (f32 LE),
     // zero_point -128 (i8), domain_min 0.0, domain_max 1.0 (f32 LE)
-    0x01, 0x02, 0x02, 0x00, 0x00, 0x80, 0x3b, 0x80,
+    0x11, 0x00, 0x00, 0x80, 0x3b, 0x00, 0x00, 0x00, 0x00, 0x80,
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80, 0x3f,
+    // names: "grey"
+    0x04, 0x67, 0x72, 0x65, 0x79,
+    // header.certification: eps 4 bytes, one f32 LE per channel, 0.0625;
+    // refine_boxes 16 (varint)
+    0x04, 0x00, 0x00, 0x80, 0x3d, 0x10,
     // header.classes 2; class_names "no,yes"; description "golden"
     0x02,
     0x06, 0x6e, 0x6f, 0x2c, 0x79, 0x65, 0x73,
@@ -78,8 +93,8 @@ pub const GOLDEN: &[u8] = &[
     0x08, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
     // output: Output::Logits (1), scale 0.5
     0x01, 0x00, 0x00, 0x00, 0x3f,
-    // CRC-32/ISO-HDLC of the payload, 0xced5befb (u32 LE)
-    0xfb, 0xbe, 0xd5, 0xce,
+    // CRC-32/ISO-HDLC of the payload, 0xf00ec924 (u32 LE)
+    0x24, 0xc9, 0x0e, 0xf0,
 ];
 
 /// The golden spec encoded by the builder.

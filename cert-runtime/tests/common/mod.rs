@@ -11,8 +11,10 @@
 pub mod exercise;
 pub mod golden;
 
-use cert_runtime::builder::{LayerKind, LayerSpec, ModelSpec, OutputSpec, quantize_multiplier};
-use cert_runtime::{Certificate, InputSpec, Prediction, Shape};
+use cert_runtime::builder::{
+    Certification, Input, LayerKind, LayerSpec, ModelSpec, OutputSpec, quantize_multiplier,
+};
+use cert_runtime::{Certificate, Prediction, Quantizer, Shape, container};
 use proptest::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -43,17 +45,29 @@ pub fn arb_eps() -> impl Strategy<Value = f32> {
     prop_oneof![Just(0.0f32), 0.0f32..0.03, 0.0f32..=0.3]
 }
 
-/// An input quantiser over the domain `[0, 1]`: scale `k / 255` with `k` in
-/// `1..=8`, zero point in `-128..=0` (so large inputs may clip at 127).
-pub fn random_input_spec(rng: &mut StdRng, shape: Shape) -> InputSpec {
-    InputSpec {
+/// Input quantisers over the domain `[0, 1]`, one per channel: scale
+/// `k / 255` with `k` in `1..=8`, zero point in `-128..=0` (so large inputs
+/// may clip at 127), and sometimes an offset in `[-0.2, 0.2]`.
+pub fn random_input_spec(rng: &mut StdRng, shape: Shape) -> Input {
+    let quantizers = (0..shape.channels)
+        .map(|_| Quantizer {
+            scale: rng.random_range(1..=8) as f32 / 255.0,
+            offset: if rng.random_bool(0.3) {
+                rng.random_range(-0.2..=0.2)
+            } else {
+                0.0
+            },
+            zero_point: rng.random_range(-128..=0),
+            domain_min: 0.0,
+            domain_max: 1.0,
+        })
+        .collect();
+    Input {
         channels: shape.channels as u16,
         height: shape.height as u16,
         width: shape.width as u16,
-        scale: rng.random_range(1..=8) as f32 / 255.0,
-        zero_point: rng.random_range(-128..=0),
-        domain_min: 0.0,
-        domain_max: 1.0,
+        quantizers,
+        names: Vec::new(),
     }
 }
 
@@ -75,9 +89,14 @@ pub fn random_weights(rng: &mut StdRng, n: usize) -> Vec<i8> {
 pub struct Magnitude(pub f64);
 
 impl Magnitude {
-    /// Activations of an input quantised with `spec` from `[0, 1]`.
-    pub fn of_input(spec: &InputSpec) -> Self {
-        Magnitude(0.6 / f64::from(spec.scale))
+    /// Activations of an input quantised by `input`'s finest channel from `[0, 1]`.
+    pub fn of_input(input: &Input) -> Self {
+        let finest = input
+            .quantizers
+            .iter()
+            .map(|q| q.scale)
+            .fold(f32::INFINITY, f32::min);
+        Magnitude(0.6 / f64::from(finest))
     }
 
     /// Activations of a layer requantised by [`random_requantize`].
@@ -242,12 +261,18 @@ pub fn logits_layer(rng: &mut StdRng, inputs: usize, classes: usize) -> LayerSpe
     random_dense(rng, inputs, classes, Magnitude::of_hidden(), output)
 }
 
-/// Wraps an input spec, layers and class count into a [`ModelSpec`].
-pub fn model_spec(input: InputSpec, layers: Vec<LayerSpec>, classes: usize) -> ModelSpec {
+/// Wraps an input spec, layers and class count into a [`ModelSpec`]
+/// certified at eps 0.05 in every channel, without refinement.
+pub fn model_spec(input: Input, layers: Vec<LayerSpec>, classes: usize) -> ModelSpec {
+    let channels = usize::from(input.channels);
     ModelSpec {
         input,
+        certification: Certification {
+            eps: vec![0.05; channels],
+            refine_boxes: 0,
+        },
         classes: classes as u16,
-        class_names: String::new(),
+        class_names: Vec::new(),
         description: "random test model".into(),
         layers,
     }
@@ -424,9 +449,22 @@ pub fn logit_differences(logits: &[i32], class: usize) -> Vec<i64> {
         .collect()
 }
 
+/// Whether margin lower bounds prove `class`: `> 0` against every lower
+/// class index, `>= 0` against every higher one (a tie goes to the lowest
+/// index, as the prediction's argmax breaks it).
+pub fn proves(class: usize, margins: &[i32]) -> bool {
+    margins.iter().enumerate().all(|(j, &m)| {
+        if j < class {
+            m > 0
+        } else {
+            j == class || m >= 0
+        }
+    })
+}
+
 /// What a certificate promises about one point of its box: every margin
 /// lower bound holds for the point's logits, and a certified class is the
-/// point's class.
+/// point's class (ties going to the lowest index).
 pub fn assert_certificate_covers(cert: &Certificate, at: &Prediction) {
     let differences = logit_differences(&at.logits, cert.class);
     for (j, (&margin, &difference)) in cert.margins.iter().zip(&differences).enumerate() {
@@ -473,9 +511,6 @@ pub fn seal(payload: &[u8]) -> Vec<u8> {
 /// The bytes between the container header and the CRC of a model file
 /// (empty when the file is too short to have any).
 pub fn payload(file: &[u8]) -> &[u8] {
-    let end = file
-        .len()
-        .saturating_sub(cert_runtime::format::CONTAINER_TRAILER_LEN);
-    file.get(cert_runtime::format::CONTAINER_HEADER_LEN..end)
-        .unwrap_or(&[])
+    let end = file.len().saturating_sub(container::TRAILER_LEN);
+    file.get(container::HEADER_LEN..end).unwrap_or(&[])
 }

@@ -1,22 +1,23 @@
-//! `--data DIR` or the four explicit IDX files.
+//! Where `certnn train` reads its data: an image folder, four IDX files,
+//! or two CSV files.
 
 use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 use clap::Args;
-use host_trainer::data::{default_data_dir, mnist_files};
-use host_trainer::train::DataFiles;
+use host_trainer::data::{DataSource, default_data_dir};
 
-/// Where the images come from.
+/// Where the training and test data come from.
 #[derive(Args, Debug, Clone)]
 pub struct DataArgs {
-    /// Directory with MNIST-named IDX files (train-images-idx3-ubyte[.gz],
-    /// train-labels-idx1-ubyte[.gz], t10k-* or test-*). Default: the
-    /// vendored 8,000 + 2,000 MNIST digits.
-    #[arg(long, value_name = "DIR")]
+    /// Folder of images: MNIST-named IDX files (train-images-idx3-ubyte[.gz],
+    /// train-labels-idx1-ubyte[.gz], t10k-* or test-*), or the CIFAR-10
+    /// binary version (data_batch_1.bin ... data_batch_5.bin, test_batch.bin).
+    /// Default: the vendored 8,000 + 2,000 MNIST digits.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["train_images", "csv_train"])]
     pub data: Option<PathBuf>,
     /// Training images (IDX, gzip or raw); needs the three other files too.
-    #[arg(long, value_name = "FILE", requires_all = ["train_labels", "test_images", "test_labels"], conflicts_with = "data")]
+    #[arg(long, value_name = "FILE", requires_all = ["train_labels", "test_images", "test_labels"], conflicts_with = "csv_train")]
     pub train_images: Option<PathBuf>,
     /// Training labels (IDX).
     #[arg(long, value_name = "FILE")]
@@ -27,18 +28,36 @@ pub struct DataArgs {
     /// Test labels (IDX).
     #[arg(long, value_name = "FILE")]
     pub test_labels: Option<PathBuf>,
+    /// Training rows of sensor features (CSV with a header row; every
+    /// column but the label is a feature, in its own unit). Features are
+    /// normalised with statistics of this file only.
+    #[arg(long, value_name = "FILE", requires = "csv_test")]
+    pub csv_train: Option<PathBuf>,
+    /// Test rows, with the same columns.
+    #[arg(long, value_name = "FILE", requires = "csv_train")]
+    pub csv_test: Option<PathBuf>,
+    /// The CSV column holding the class names.
+    #[arg(long, value_name = "NAME", default_value = "label")]
+    pub label_column: String,
 }
 
 impl DataArgs {
-    /// The four files these arguments name.
-    pub fn files(&self) -> Result<DataFiles> {
+    /// The data source these arguments name.
+    pub fn source(&self) -> Result<DataSource> {
+        if let (Some(train), Some(test)) = (&self.csv_train, &self.csv_test) {
+            return Ok(DataSource::Csv {
+                train: train.clone(),
+                test: test.clone(),
+                label_column: self.label_column.clone(),
+            });
+        }
         if let (Some(a), Some(b), Some(c), Some(d)) = (
             &self.train_images,
             &self.train_labels,
             &self.test_images,
             &self.test_labels,
         ) {
-            return Ok(DataFiles {
+            return Ok(DataSource::Idx {
                 train_images: a.clone(),
                 train_labels: b.clone(),
                 test_images: c.clone(),
@@ -52,16 +71,6 @@ impl DataArgs {
         if !dir.is_dir() {
             bail!("data directory {} does not exist", dir.display());
         }
-        let (train_images, train_labels) = mnist_files(&dir, "train");
-        let (mut test_images, mut test_labels) = mnist_files(&dir, "t10k");
-        if !test_images.exists() {
-            (test_images, test_labels) = mnist_files(&dir, "test");
-        }
-        Ok(DataFiles {
-            train_images,
-            train_labels,
-            test_images,
-            test_labels,
-        })
+        Ok(DataSource::image_folder(&dir))
     }
 }

@@ -2,10 +2,9 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Result, bail};
-use burn::tensor::Device;
+use anyhow::Result;
 use clap::Args;
-use host_trainer::data::Dataset;
+use host_trainer::eps::EpsSpec;
 use host_trainer::eval::{PgdConfig, evaluate};
 use host_trainer::train::{RunDir, load_net};
 
@@ -19,9 +18,10 @@ pub struct EvalArgs {
     /// Run directory written by `certnn train`.
     #[arg(long, value_name = "DIR")]
     run: PathBuf,
-    /// eps of the attack and the verification (default: the run's --eps).
-    #[arg(long)]
-    eps: Option<f32>,
+    /// The budget of the attack and the verification: E, E1,E2,...,
+    /// std:F or @FILE (default: the run's --eps).
+    #[arg(long, value_name = "EPS")]
+    eps: Option<EpsSpec>,
     /// PGD steps (0 skips the attack).
     #[arg(long, default_value_t = 20)]
     pgd_steps: usize,
@@ -39,29 +39,17 @@ pub struct EvalArgs {
     device: String,
 }
 
-/// The burn device for `--device` (autodiff-enabled).
-pub fn device(name: &str) -> Result<Device> {
-    match name {
-        "cpu" | "flex" => Ok(Device::flex().autodiff()),
-        #[cfg(feature = "cuda")]
-        "cuda" => Ok(Device::cuda(0).autodiff()),
-        #[cfg(not(feature = "cuda"))]
-        "cuda" => bail!("this certnn was built without CUDA: rebuild with `--features cuda`"),
-        other => bail!("unknown device `{other}`: use cpu or cuda"),
-    }
-}
-
 /// Runs `certnn eval`.
 pub fn run(args: EvalArgs) -> Result<()> {
     let dir = RunDir::new(&args.run);
     let cfg = dir.read_config()?;
-    let eps = args.eps.unwrap_or(cfg.eps);
-    if !(eps.is_finite() && eps >= 0.0) {
-        bail!("--eps must be finite and >= 0");
-    }
-    let device = device(&args.device)?;
+    let eps = match &args.eps {
+        Some(spec) => spec.resolve(&cfg.space, cfg.data.is_tabular())?,
+        None => cfg.eps.clone(),
+    };
+    let device = super::device::open(&args.device)?;
     let net = load_net(&cfg, &dir.best_model(), &device)?;
-    let mut test = Dataset::from_idx(&cfg.data.test_images, &cfg.data.test_labels)?;
+    let mut test = cfg.data.load()?.test;
     if let Some(n) = args.limit {
         test = test.take(n);
     }
@@ -73,7 +61,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
     let acc = evaluate(
         &net,
         &test,
-        eps,
+        &cfg.perturbation(&eps),
         (args.pgd_steps > 0).then_some(&pgd),
         250,
         &device,
@@ -81,7 +69,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&acc)?);
     } else {
-        println!("{} test images, eps {eps}:", acc.samples);
+        println!("{} test inputs, eps {eps}:", acc.samples);
         println!("  clean accuracy       {:6.2}%", 100.0 * acc.clean);
         if let Some(p) = acc.pgd {
             println!(

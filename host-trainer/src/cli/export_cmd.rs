@@ -4,25 +4,34 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use host_trainer::data::Dataset;
+use host_trainer::eps::EpsSpec;
 use host_trainer::eval::{PgdConfig, evaluate};
 use host_trainer::export::{ModelCard, certify_set, export};
 use host_trainer::train::{RunDir, load_net, split_indices};
 
 use super::model_file;
 
+/// Default boxes of refinement for feature vectors (images get none: a
+/// box of hundreds of pixels is not worth bisecting).
+const FEATURE_REFINE_BOXES: u32 = 256;
+
 /// Export a trained run as an int8 model file for cert-runtime, with its
 /// model card (NAME.json and NAME.md beside it).
 ///
-/// BatchNorm is folded into the preceding layer; weights become int8
-/// (symmetric, per output channel), biases int32, activations int8 with
-/// ranges calibrated on training images AND their IBP bounds at the run's
-/// eps. The card reports the float model's accuracies (clean, PGD,
-/// IBP-verified) and the int8 model's clean and certified accuracy,
-/// measured with the runtime's own integer arithmetic.
+/// BatchNorm (and a feature input's normalisation) is folded into the
+/// layer before (after) it; weights become int8 (symmetric, per output
+/// channel), biases int32, activations int8 with ranges calibrated on
+/// training inputs AND their IBP bounds at the run's budget. The file
+/// carries its certification spec: the run's budget (--eps) per input
+/// channel, the input quantisers and domains, class and feature names, and
+/// the boxes of refinement the device may use by default. The card reports
+/// the float model's accuracies (clean, PGD, IBP-verified) and the int8
+/// model's clean, certified (and refined) accuracy, measured with the
+/// runtime's own integer arithmetic.
 #[derive(Args, Debug)]
-#[command(after_help = "Example:
-  certnn export --run runs/small-0.1 --out models/cnn-small-eps0.1.cert")]
+#[command(after_help = "Examples:
+  certnn export --run runs/small-0.1 --out models/cnn-small-eps0.1.cert
+  certnn export --run runs/wine --out models/wine.cert --refine-boxes 512")]
 pub struct ExportArgs {
     /// Run directory written by `certnn train`.
     #[arg(long, value_name = "DIR")]
@@ -30,11 +39,16 @@ pub struct ExportArgs {
     /// Model file to write (conventionally models/NAME.cert).
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
-    /// eps of the IBP bounds that calibrate the activation ranges (default:
-    /// the run's eps; 0 calibrates on clean activations only). Larger
-    /// ranges keep intervals from saturating but coarsen every step.
-    #[arg(long)]
-    calibration_eps: Option<f32>,
+    /// The budget whose IBP bounds calibrate the activation ranges
+    /// (default: the run's budget; 0 calibrates on clean activations only).
+    /// Larger ranges keep intervals from saturating but coarsen every step.
+    #[arg(long, value_name = "EPS")]
+    calibration_eps: Option<EpsSpec>,
+    /// Boxes refinement may bound per input, the model's default on the
+    /// device and in `certnn certify` (default: 256 for feature vectors, 0
+    /// for images).
+    #[arg(long, value_name = "N")]
+    refine_boxes: Option<u32>,
     /// PGD steps for the card's float attack numbers (0 skips).
     #[arg(long, default_value_t = 20)]
     pgd_steps: usize,
@@ -47,18 +61,24 @@ pub struct ExportArgs {
 pub fn run(args: ExportArgs) -> Result<()> {
     let dir = RunDir::new(&args.run);
     let cfg = dir.read_config()?;
-    let device = super::eval_cmd::device(&args.device)?;
+    let device = super::device::open(&args.device)?;
     let net = load_net(&cfg, &dir.best_model(), &device)?;
-    let train = Dataset::from_idx(&cfg.data.train_images, &cfg.data.train_labels)?;
-    let (train_idx, _) = split_indices(train.len(), cfg.val_fraction, cfg.seed);
-    let test = Dataset::from_idx(&cfg.data.test_images, &cfg.data.test_labels)?;
-
-    let calibration_eps = args.calibration_eps.unwrap_or(cfg.eps);
+    let splits = cfg.data.load()?;
+    let (train_idx, _) = split_indices(splits.train.len(), cfg.val_fraction, cfg.seed);
+    let tabular = cfg.data.is_tabular();
+    let calibration_eps = match &args.calibration_eps {
+        Some(spec) => spec.resolve(&cfg.space, tabular)?,
+        None => cfg.eps.clone(),
+    };
+    let refine_boxes = args
+        .refine_boxes
+        .unwrap_or(if tabular { FEATURE_REFINE_BOXES } else { 0 });
     let spec = export(
         &net,
         &cfg,
-        &train.subset(&train_idx),
-        calibration_eps,
+        &splits.train.subset(&train_idx),
+        &calibration_eps,
+        refine_boxes,
         &device,
     )?;
     let bytes = spec
@@ -70,15 +90,18 @@ pub fn run(args: ExportArgs) -> Result<()> {
     }
     std::fs::write(&args.out, &bytes).with_context(|| format!("writing {}", args.out.display()))?;
     let model = model_file::parse(&args.out, &bytes)?;
-    let (int8, _) = certify_set(&model, &test, cfg.eps)?;
+    let test = &splits.test;
+    model_file::check_shape(&model, test)?;
+    let refine = (refine_boxes > 0).then_some(refine_boxes);
+    let (int8, _) = certify_set(&model, test, model.budget(), refine)?;
     let pgd = PgdConfig {
         steps: args.pgd_steps,
         ..PgdConfig::default()
     };
     let float = evaluate(
         &net,
-        &test,
-        cfg.eps,
+        test,
+        &cfg.perturbation(&cfg.eps),
         (args.pgd_steps > 0).then_some(&pgd),
         250,
         &device,
@@ -92,30 +115,26 @@ pub fn run(args: ExportArgs) -> Result<()> {
         arch: cfg.arch.clone(),
         parameters: model.parameter_count(),
         flash_bytes: bytes.len(),
-        scratch_ram_bytes: model.certify_scratch_bytes(),
-        eps_train: cfg.eps_train,
-        eps: cfg.eps,
+        scratch_ram_bytes: 2 * match refine {
+            Some(_) => model.refine_scratch_len(),
+            None => model.certify_scratch_len(),
+        },
+        eps_train: cfg.eps_train.clone(),
+        eps: cfg.eps.clone(),
         float_clean_accuracy: float.clean,
         float_pgd_accuracy: float.pgd,
         float_verified_accuracy: float.verified,
-        int8,
+        int8: int8.clone(),
         data: format!(
-            "{} ({} training images, {} test images)",
-            cfg.data
-                .test_images
-                .parent()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default(),
-            train.len(),
+            "{} ({} training inputs, {} test inputs)",
+            cfg.data.describe(),
+            splits.train.len(),
             test.len()
         ),
         seed: cfg.seed,
         train_command: cfg.command.clone(),
-        export_command: format!(
-            "certnn export --run {} --out {}",
-            args.run.display(),
-            args.out.display()
-        ),
+        export_command: super::command_line(),
+        upgrade_command: None,
     };
     card.write(&args.out)?;
     println!(
@@ -124,8 +143,15 @@ pub fn run(args: ExportArgs) -> Result<()> {
         bytes.len(),
         args.out.with_extension("md").display()
     );
+    let refined = int8.refinement.as_ref().map_or(String::new(), |r| {
+        format!(
+            "  refined ({} boxes) {:.2}%",
+            r.max_boxes,
+            100.0 * r.certified_accuracy
+        )
+    });
     println!(
-        "float: clean {:.2}%  verified {:.2}%   int8: clean {:.2}%  certified {:.2}%   (eps {}, {} test images)",
+        "float: clean {:.2}%  verified {:.2}%   int8: clean {:.2}%  certified {:.2}%{refined}   (eps {}, {} test inputs)",
         100.0 * float.clean,
         100.0 * float.verified,
         100.0 * int8.clean_accuracy,

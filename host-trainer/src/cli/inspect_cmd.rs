@@ -7,8 +7,10 @@ use serde_json::json;
 
 use super::model_file::ModelArg;
 
-/// Show what a model file holds: input quantiser, layers and shapes,
-/// quantisation, parameter count, flash and RAM needs.
+/// Show what a model file holds: its certification spec (the budget per
+/// input channel, refinement boxes), input quantisers and domains, class
+/// and channel names, layers and shapes, quantisation, parameter count,
+/// flash and RAM needs.
 #[derive(Args, Debug)]
 #[command(after_help = "Example:
   certnn inspect --model models/cnn-small-eps0.1.cert --json")]
@@ -19,6 +21,9 @@ pub struct InspectArgs {
     #[arg(long)]
     json: bool,
 }
+
+/// Input channels listed in the text output.
+const MAX_CHANNELS_SHOWN: usize = 16;
 
 /// Runs `certnn inspect`.
 pub fn run(args: InspectArgs) -> Result<()> {
@@ -53,21 +58,36 @@ pub fn run(args: InspectArgs) -> Result<()> {
             })
         })
         .collect();
+    let channels: Vec<_> = (0..model.input_channels())
+        .map(|c| {
+            let q = model.quantizer(c).expect("a loaded model's channel");
+            json!({
+                "name": model.channel_name(c),
+                "eps": model.budget().eps(c),
+                "domain": [q.domain_min, q.domain_max],
+                "scale": q.scale,
+                "offset": q.offset,
+                "zero_point": q.zero_point,
+            })
+        })
+        .collect();
+    let class_names: Vec<_> = (0..model.classes()).map(|c| model.class_name(c)).collect();
     let info = json!({
         "model": args.model.path,
+        "format_version": cert_runtime::format::FORMAT_VERSION,
         "description": header.description,
         "input": {
             "shape": [header.input.channels, header.input.height, header.input.width],
-            "scale": header.input.scale,
-            "zero_point": header.input.zero_point,
-            "domain": [header.input.domain_min, header.input.domain_max],
+            "channels": channels,
         },
+        "refine_boxes": model.refine_boxes(),
         "classes": header.classes,
-        "class_names": header.class_names,
+        "class_names": class_names,
         "parameters": model.parameter_count(),
         "flash_bytes": bytes.len(),
         "predict_scratch_bytes": 2 * model.predict_scratch_len(),
         "certify_scratch_bytes": model.certify_scratch_bytes(),
+        "refine_scratch_bytes": 2 * model.refine_scratch_len(),
         "layers": layers,
     });
     if args.json {
@@ -76,16 +96,37 @@ pub fn run(args: InspectArgs) -> Result<()> {
     }
     println!("{}: {}", args.model.path.display(), header.description);
     println!(
-        "input {}x{}x{}, q = round(x / {:.6}) + {}, domain [{}, {}]; {} classes",
+        "input {}x{}x{}; {} classes{}; refinement {} boxes",
         header.input.channels,
         header.input.height,
         header.input.width,
-        header.input.scale,
-        header.input.zero_point,
-        header.input.domain_min,
-        header.input.domain_max,
-        header.classes
+        header.classes,
+        if header.class_names.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", header.class_names)
+        },
+        model.refine_boxes()
     );
+    for (c, ch) in channels.iter().enumerate().take(MAX_CHANNELS_SHOWN) {
+        println!(
+            "  channel {c}{}: eps {}, domain {}, q = round((x - {}) / {}) + {}",
+            ch["name"]
+                .as_str()
+                .map_or(String::new(), |n| format!(" `{n}`")),
+            ch["eps"],
+            ch["domain"],
+            ch["offset"],
+            ch["scale"],
+            ch["zero_point"]
+        );
+    }
+    if channels.len() > MAX_CHANNELS_SHOWN {
+        println!(
+            "  ... {} channels in all (--json lists every one)",
+            channels.len()
+        );
+    }
     for (i, l) in info["layers"].as_array().into_iter().flatten().enumerate() {
         println!(
             "  {i}: {:<6} {} -> {}  {} weights  {}",

@@ -3,12 +3,14 @@
 mod bench_cmd;
 mod certify_cmd;
 mod data_args;
+mod device;
 mod eval_cmd;
 mod export_cmd;
 mod inspect_cmd;
 mod model_file;
 mod predict_cmd;
 mod train_cmd;
+mod upgrade_cmd;
 mod vectors_cmd;
 
 use anyhow::Result;
@@ -23,7 +25,12 @@ use clap::{Parser, Subcommand};
   certnn train --arch cnn-small --eps-train 0.2 --eps 0.1 --epochs 30 --out runs/small-0.1
   certnn eval --run runs/small-0.1
   certnn export --run runs/small-0.1 --out models/cnn-small-eps0.1.cert
-  certnn certify --model models/cnn-small-eps0.1.cert --eps 0.1
+  certnn certify --model models/cnn-small-eps0.1.cert
+
+Sensor features instead of images:
+  certnn train --csv-train data/tabular/wine/train.csv --csv-test data/tabular/wine/test.csv --out runs/wine
+  certnn export --run runs/wine --out models/wine.cert
+  certnn certify --model models/wine.cert --csv data/tabular/wine/test.csv --json
 
 Data defaults to the 10,000 real MNIST digits vendored in data/mnist-10k.")]
 pub struct Cli {
@@ -41,6 +48,7 @@ enum Command {
     Radius(predict_cmd::RadiusArgs),
     Inspect(inspect_cmd::InspectArgs),
     Vectors(vectors_cmd::VectorsArgs),
+    Upgrade(upgrade_cmd::UpgradeArgs),
     Bench(bench_cmd::BenchArgs),
 }
 
@@ -55,6 +63,13 @@ pub fn run() -> Result<()> {
         Command::Radius(args) => predict_cmd::run_radius(args),
         Command::Inspect(args) => inspect_cmd::run(args),
         Command::Vectors(args) => vectors_cmd::run(args),
+        Command::Upgrade(args) => upgrade_cmd::run(args),
         Command::Bench(args) => bench_cmd::run(args),
     }
+}
+
+/// The command line of this process, as a user would retype it.
+pub fn command_line() -> String {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    format!("certnn {}", args.join(" "))
 }

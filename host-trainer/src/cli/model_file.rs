@@ -1,11 +1,14 @@
-//! Reading model files and image files given on the command line.
+//! Reading model files and input files given on the command line.
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 use cert_runtime::Model;
 use clap::Args;
-use host_trainer::data::{Dataset, read_idx_images};
+use host_trainer::data::{
+    DataSource, Dataset, InputShape, default_data_dir, read_csv, read_idx_images,
+};
+use host_trainer::eps::EpsSpec;
 
 /// `--model FILE`: a model file written by `certnn export`.
 #[derive(Args, Debug, Clone)]
@@ -33,81 +36,145 @@ pub fn parse<'a>(path: &Path, bytes: &'a [u8]) -> Result<Model<'a>> {
     Model::from_bytes(bytes).map_err(|e| anyhow!("{}: {e}", path.display()))
 }
 
-/// Images, with or without labels.
+/// `--eps`: a budget other than the model's own.
 #[derive(Args, Debug, Clone)]
-pub struct ImageArgs {
-    /// Directory with MNIST-named IDX files; the test split is used.
-    /// Default: the vendored MNIST digits.
-    #[arg(long, value_name = "DIR", conflicts_with = "images")]
+pub struct EpsArg {
+    /// The perturbation budget, in each input channel's real units: E,
+    /// E1,E2,... (one per channel) or @FILE. Default: the budget the model
+    /// file was certified for.
+    #[arg(long, value_name = "EPS")]
+    pub eps: Option<EpsSpec>,
+}
+
+impl EpsArg {
+    /// One eps per input channel of `model`: `--eps`, or the model's own
+    /// budget. (`Budget::per_channel` of them is what the runtime takes.)
+    pub fn values(&self, model: &Model<'_>) -> Result<Vec<f32>> {
+        let channels = model.input_channels();
+        match &self.eps {
+            Some(spec) => spec.values(channels, None),
+            None => Ok((0..channels)
+                .map(|c| model.budget().eps(c).unwrap_or(0.0))
+                .collect()),
+        }
+    }
+}
+
+/// The inputs a model command runs on: images or a CSV file, with or
+/// without labels.
+#[derive(Args, Debug, Clone)]
+pub struct InputArgs {
+    /// Folder of images (MNIST-named IDX files or CIFAR-10); the test split
+    /// is used. Default: the vendored MNIST digits.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["images", "csv"])]
     pub data: Option<PathBuf>,
     /// Images (IDX, gzip or raw).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "csv")]
     pub images: Option<PathBuf>,
     /// Labels (IDX) for --images.
     #[arg(long, value_name = "FILE", requires = "images")]
     pub labels: Option<PathBuf>,
-    /// Use only the first N images.
+    /// Rows of features (CSV, with the header of the training file; the
+    /// label column may be left out where labels are not needed).
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// The CSV column holding the class names.
+    #[arg(long, value_name = "NAME", default_value = "label")]
+    pub label_column: String,
+    /// Use only the first N inputs.
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
 }
 
-impl ImageArgs {
-    /// The labelled set these arguments name (labels are required).
-    pub fn labelled(&self) -> Result<Dataset> {
-        let set = match (&self.images, &self.labels) {
-            (Some(images), Some(labels)) => Dataset::from_idx(images, labels)?,
-            (Some(_), None) => anyhow::bail!("--labels is needed with --images here"),
-            _ => {
-                let dir = self
-                    .data
-                    .clone()
-                    .unwrap_or_else(host_trainer::data::default_data_dir);
-                host_trainer::data::load_mnist_dir(&dir)?.test
+impl InputArgs {
+    /// The inputs for `model`, checked against its shape (and for a CSV,
+    /// its feature names and class names). With `labels_required`, a set
+    /// without labels is an error; otherwise missing labels are 0.
+    pub fn read(&self, model: &Model<'_>, labels_required: bool) -> Result<Dataset> {
+        let set = match (&self.csv, &self.images, &self.labels) {
+            (Some(csv), _, _) => self.read_csv(csv, model, labels_required)?,
+            (None, Some(images), Some(labels)) => Dataset::from_idx(images, labels)?,
+            (None, Some(images), None) => {
+                if labels_required {
+                    bail!("--labels is needed with --images here");
+                }
+                let (shape, values) = read_idx_images(images)?;
+                let labels = vec![0; values.len() / shape.len()];
+                Dataset {
+                    shape,
+                    values,
+                    labels,
+                    class_names: Vec::new(),
+                    channel_names: Vec::new(),
+                }
+            }
+            (None, None, _) => {
+                let dir = self.data.clone().unwrap_or_else(default_data_dir);
+                DataSource::image_folder(&dir).load()?.test
             }
         };
-        Ok(self.limited(set))
-    }
-
-    /// The images these arguments name, with labels when available
-    /// (otherwise all labels are 0).
-    pub fn images(&self) -> Result<Dataset> {
-        match (&self.images, &self.labels) {
-            (Some(images), None) => {
-                let (shape, pixels) = read_idx_images(images)?;
-                let labels = vec![0; pixels.len() / shape.len()];
-                Ok(self.limited(Dataset {
-                    shape,
-                    pixels,
-                    labels,
-                }))
-            }
-            _ => self.labelled(),
-        }
-    }
-
-    fn limited(&self, set: Dataset) -> Dataset {
-        match self.limit {
+        check_shape(model, &set)?;
+        Ok(match self.limit {
             Some(n) => set.take(n),
             None => set,
+        })
+    }
+
+    fn read_csv(&self, path: &Path, model: &Model<'_>, labels_required: bool) -> Result<Dataset> {
+        let table = read_csv(path, &self.label_column, labels_required)?;
+        let names: Vec<&str> = (0..model.input_channels())
+            .filter_map(|c| model.channel_name(c))
+            .collect();
+        if !names.is_empty() && table.features != names {
+            bail!(
+                "{}: its feature columns ({}) are not the model's ({})",
+                path.display(),
+                table.features.join(", "),
+                names.join(", ")
+            );
         }
+        let classes: Vec<String> = (0..model.classes())
+            .map(|c| model.class_name(c).map_or(c.to_string(), str::to_string))
+            .collect();
+        Ok(table.into_dataset(path, &self.label_column, &classes)?)
     }
 }
 
-/// Checks that the images fit the model's input.
+/// Checks that the inputs fit the model's input shape and domain.
 pub fn check_shape(model: &Model<'_>, set: &Dataset) -> Result<()> {
     let spec = model.header().input;
-    let (c, h, w) = (
-        usize::from(spec.channels),
-        usize::from(spec.height),
-        usize::from(spec.width),
-    );
-    if (set.shape.channels, set.shape.height, set.shape.width) != (c, h, w) {
-        anyhow::bail!(
-            "the images are {}x{}x{} (CxHxW) but the model expects {c}x{h}x{w}",
+    let expected = InputShape {
+        channels: usize::from(spec.channels),
+        height: usize::from(spec.height),
+        width: usize::from(spec.width),
+    };
+    if set.shape != expected {
+        bail!(
+            "the inputs are {}x{}x{} (CxHxW) but the model expects {}x{}x{}",
             set.shape.channels,
             set.shape.height,
-            set.shape.width
+            set.shape.width,
+            expected.channels,
+            expected.height,
+            expected.width
         );
+    }
+    let per_channel = expected.height * expected.width;
+    for i in 0..set.len() {
+        for (k, &x) in set.image(i).iter().enumerate() {
+            let c = k / per_channel;
+            let q = model.quantizer(c).expect("a loaded model's channel");
+            if !q.contains(x) {
+                let name = model
+                    .channel_name(c)
+                    .map_or(String::new(), |n| format!(" (`{n}`)"));
+                bail!(
+                    "input {i}, value {k}{name}: {x} lies outside the model's domain [{}, {}]",
+                    q.domain_min,
+                    q.domain_max
+                );
+            }
+        }
     }
     Ok(())
 }

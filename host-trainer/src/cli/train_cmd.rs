@@ -1,19 +1,28 @@
 //! `certnn train`.
 
 use std::path::PathBuf;
+use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Result, anyhow, bail};
 use clap::Args;
-use host_trainer::data::Dataset;
+use host_trainer::data::InputSpace;
+use host_trainer::eps::EpsSpec;
+use host_trainer::export::int8_certified_accuracy;
 use host_trainer::ibp::CleanInput;
 use host_trainer::model::{Arch, Init};
 use host_trainer::train::{RunDir, TrainConfig, train};
 
 use super::data_args::DataArgs;
 
-/// Train a certifiably robust network with fast IBP.
+/// Train a certifiably robust network with fast IBP, on images (IDX,
+/// CIFAR-10) or on vectors of sensor features (CSV).
+///
+/// A budget (--eps-train, --eps) is the L-infinity radius each input may
+/// move, per input channel in its own unit: E for every channel, E1,E2,...
+/// one per channel, std:F for F times each feature's training standard
+/// deviation, or @FILE with one eps per line. Pixels are in [0, 1].
 ///
 /// The eps ramp starts at epoch --ramp-start and lasts --ramp-length epochs
 /// (smoothed: polynomial for the first quarter, then linear). While eps is
@@ -30,17 +39,22 @@ use super::data_args::DataArgs;
   certnn train --arch cnn-small --eps-train 0.2 --eps 0.1 --epochs 30 --out runs/small-0.1
   certnn train --arch mlp:256,256 --eps-train 0.3 --eps 0.3 --ramp-length 20 --out runs/mlp-0.3
   certnn train --arch cnn-small --eps-train 0.2 --eps 0.1 --qa-epochs 5 --out runs/small-qa
+  certnn train --csv-train data/tabular/wine/train.csv --csv-test data/tabular/wine/test.csv \\
+      --eps-train std:0.1 --eps std:0.05 --out runs/wine
   certnn train --out runs/small-0.1 --resume")]
 pub struct TrainArgs {
     /// Architecture: mlp:W1,W2,... | cnn-small | cnn-medium | cnn7.
-    #[arg(long, default_value = "cnn-small", value_parser = parse_arch)]
-    arch: Arch,
-    /// eps the network is trained at (L-infinity, pixels in [0, 1]).
-    #[arg(long, default_value_t = 0.2)]
-    eps_train: f32,
-    /// eps it is evaluated and selected at.
-    #[arg(long, default_value_t = 0.1)]
-    eps: f32,
+    /// Default: cnn-small for images, mlp:64,64 for features.
+    #[arg(long, value_parser = parse_arch)]
+    arch: Option<Arch>,
+    /// The budget the network is trained at (the end of the eps ramp).
+    /// Default: 0.2 for images, std:0.1 for features.
+    #[arg(long, value_name = "EPS")]
+    eps_train: Option<EpsSpec>,
+    /// The budget it is evaluated, selected and certified at (the model
+    /// file carries it). Default: 0.1 for images, std:0.05 for features.
+    #[arg(long, value_name = "EPS")]
+    eps: Option<EpsSpec>,
     /// Hidden-layer initialisation: shi (the paper's scale) or shi-bn (the
     /// same Gaussian at Kaiming's scale; trains far faster under BatchNorm).
     #[arg(long, value_enum, default_value_t = Init::ShiBn)]
@@ -137,23 +151,22 @@ pub fn run(args: TrainArgs) -> Result<()> {
         }
         config_from_args(&args)?
     };
-    let files = &cfg.data;
-    let train_set = Dataset::from_idx(&files.train_images, &files.train_labels)?;
+    let train_set = cfg.data.load()?.train;
     if train_set.shape != cfg.input {
         bail!(
-            "the training images are {:?}, the run was configured for {:?}",
+            "the training inputs are {:?}, the run was configured for {:?}",
             train_set.shape,
             cfg.input
         );
     }
     dir.write_json(&dir.config(), &cfg)?;
-    let device = super::eval_cmd::device(&args.device)?;
+    let device = super::device::open(&args.device)?;
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
     ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
         .map_err(|e| anyhow!("installing the Ctrl-C handler: {e}"))?;
     println!(
-        "training {} on {} images ({} held out), eps_train {} eps {}, {} epochs -> {}",
+        "training {} on {} inputs ({} held out), eps_train {} eps {}, {} epochs -> {}",
         cfg.arch,
         train_set.len(),
         (train_set.len() as f32 * cfg.val_fraction).round(),
@@ -163,7 +176,10 @@ pub fn run(args: TrainArgs) -> Result<()> {
         args.out.display()
     );
     let started = std::time::Instant::now();
-    let progress = train(&dir, &cfg, &train_set, &device, stop)?;
+    let int8 = |net: &_, calibration: &_, validation: &_| {
+        int8_certified_accuracy(net, &cfg, calibration, validation, &device)
+    };
+    let progress = train(&dir, &cfg, &train_set, &device, stop, Some(&int8))?;
     if progress.epoch < cfg.epochs {
         println!(
             "stopped; resume with: certnn train --out {} --resume",
@@ -183,13 +199,6 @@ pub fn run(args: TrainArgs) -> Result<()> {
 }
 
 fn config_from_args(args: &TrainArgs) -> Result<TrainConfig> {
-    if !(args.eps_train >= 0.0
-        && args.eps >= 0.0
-        && args.eps_train.is_finite()
-        && args.eps.is_finite())
-    {
-        bail!("--eps-train and --eps must be finite and >= 0");
-    }
     if args.epochs == 0 || args.batch_size == 0 {
         bail!("--epochs and --batch-size must be positive");
     }
@@ -200,17 +209,49 @@ fn config_from_args(args: &TrainArgs) -> Result<TrainConfig> {
             args.epochs
         );
     }
-    let files = args.data.files()?;
-    let train = Dataset::from_idx(&files.train_images, &files.train_labels)?;
+    let source = args.data.source()?;
+    let splits = source.load()?;
+    let tabular = source.is_tabular();
+    let train = &splits.train;
+    let space = if tabular {
+        InputSpace::fit(train)
+    } else {
+        InputSpace::unit(train.shape.channels)
+    };
+    if let Some(outside) = space.outside(&splits.test) {
+        eprintln!(
+            "warning: a test input lies outside the fitted domain, which certify will refuse: {outside}"
+        );
+    }
+    let default = |image: &str, features: &str| {
+        (if tabular { features } else { image })
+            .parse::<EpsSpec>()
+            .expect("a valid default budget")
+    };
+    let eps_train = args
+        .eps_train
+        .clone()
+        .unwrap_or_else(|| default("0.2", "std:0.1"))
+        .resolve(&space, tabular)?;
+    let eps = args
+        .eps
+        .clone()
+        .unwrap_or_else(|| default("0.1", "std:0.05"))
+        .resolve(&space, tabular)?;
+    let arch = match &args.arch {
+        Some(arch) => arch.clone(),
+        None if tabular => Arch::from_str("mlp:64,64").map_err(|e| anyhow!(e))?,
+        None => Arch::cnn_small(),
+    };
     let epochs = args.epochs;
     let milestones = match &args.lr_milestones {
         Some(m) => m.clone(),
         None => vec![(epochs * 7).div_ceil(10), (epochs * 17).div_ceil(20)],
     };
     Ok(TrainConfig {
-        arch: args.arch.to_string(),
-        eps_train: args.eps_train,
-        eps: args.eps,
+        arch: arch.to_string(),
+        eps_train,
+        eps,
         init: args.init,
         epochs,
         batch_size: args.batch_size,
@@ -228,15 +269,11 @@ fn config_from_args(args: &TrainArgs) -> Result<TrainConfig> {
         val_fraction: args.val_fraction,
         val_pgd_steps: args.val_pgd_steps,
         seed: args.seed,
-        command: command_line(),
+        command: super::command_line(),
         input: train.shape,
-        classes: train.classes(),
-        data: files,
+        space,
+        class_names: train.class_names.clone(),
+        channel_names: train.channel_names.clone(),
+        data: source,
     })
-}
-
-/// The command line that started this run, as a user would retype it.
-fn command_line() -> String {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    format!("certnn {}", args.join(" "))
 }

@@ -1,23 +1,23 @@
-//! Moving images and labels onto a burn device.
+//! Moving inputs and labels onto a burn device.
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use super::Dataset;
 
-/// The images and labels at `indices` as `[n, c, h, w]` and `[n]` tensors.
+/// The inputs and labels at `indices` as `[n, c, h, w]` and `[n]` tensors.
 pub fn batch(set: &Dataset, indices: &[usize], device: &Device) -> (Tensor<4>, Tensor<1, Int>) {
     let s = set.shape;
-    let mut pixels = Vec::with_capacity(indices.len() * s.len());
+    let mut values = Vec::with_capacity(indices.len() * s.len());
     for &i in indices {
-        pixels.extend_from_slice(set.image(i));
+        values.extend_from_slice(set.image(i));
     }
-    let images = Tensor::from_data(
-        TensorData::new(pixels, [indices.len(), s.channels, s.height, s.width]),
+    let inputs = Tensor::from_data(
+        TensorData::new(values, [indices.len(), s.channels, s.height, s.width]),
         device,
     );
     let labels: Vec<i64> = indices.iter().map(|&i| i64::from(set.labels[i])).collect();
     (
-        images,
+        inputs,
         Tensor::from_data(TensorData::new(labels, [indices.len()]), device),
     )
 }

@@ -3,23 +3,38 @@
 
 use std::path::Path;
 
-use super::{DataError, Dataset, read_file};
-use crate::model::ImageShape;
+use super::{DataError, Dataset, InputShape, read_file};
 
 /// Shape of a CIFAR-10 image.
-pub const CIFAR_SHAPE: ImageShape = ImageShape {
+pub const CIFAR_SHAPE: InputShape = InputShape {
     channels: 3,
     height: 32,
     width: 32,
 };
+
+/// The class names of CIFAR-10, label order.
+pub const CIFAR10_CLASSES: [&str; 10] = [
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+];
 
 /// Reads one or more CIFAR-10 binary batch files into one set.
 pub fn read_cifar10(paths: &[&Path]) -> Result<Dataset, DataError> {
     let record = 1 + CIFAR_SHAPE.len();
     let mut set = Dataset {
         shape: CIFAR_SHAPE,
-        pixels: Vec::new(),
+        values: Vec::new(),
         labels: Vec::new(),
+        class_names: CIFAR10_CLASSES.map(String::from).to_vec(),
+        channel_names: Vec::new(),
     };
     for path in paths {
         let bytes = read_file(path)?;
@@ -40,7 +55,7 @@ pub fn read_cifar10(paths: &[&Path]) -> Result<Dataset, DataError> {
                 });
             }
             set.labels.push(chunk[0]);
-            set.pixels
+            set.values
                 .extend(chunk[1..].iter().map(|&b| f32::from(b) / 255.0));
         }
     }

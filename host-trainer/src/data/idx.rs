@@ -5,8 +5,7 @@
 
 use std::path::Path;
 
-use super::{DataError, read_file};
-use crate::model::ImageShape;
+use super::{DataError, InputShape, read_file};
 
 fn format_error(path: &Path, reason: impl Into<String>) -> DataError {
     DataError::Format {
@@ -52,16 +51,16 @@ fn parse(path: &Path, bytes: &[u8]) -> Result<(Vec<usize>, usize), DataError> {
 }
 
 /// Reads an IDX image file (gzip or raw) as pixels in `[0, 1]`.
-pub fn read_idx_images(path: &Path) -> Result<(ImageShape, Vec<f32>), DataError> {
+pub fn read_idx_images(path: &Path) -> Result<(InputShape, Vec<f32>), DataError> {
     let bytes = read_file(path)?;
     let (dims, start) = parse(path, &bytes)?;
     let shape = match dims[..] {
-        [_, h, w] => ImageShape {
+        [_, h, w] => InputShape {
             channels: 1,
             height: h,
             width: w,
         },
-        [_, c, h, w] => ImageShape {
+        [_, c, h, w] => InputShape {
             channels: c,
             height: h,
             width: w,
@@ -73,7 +72,7 @@ pub fn read_idx_images(path: &Path) -> Result<(ImageShape, Vec<f32>), DataError>
             ));
         }
     };
-    if shape.len() == 0 {
+    if shape.is_empty() {
         return Err(format_error(path, "images have zero size"));
     }
     Ok((
@@ -99,7 +98,7 @@ pub fn read_idx_labels(path: &Path) -> Result<Vec<u8>, DataError> {
 }
 
 /// Encodes images (pixels in `[0, 1]`) as an IDX file, raw.
-pub fn write_idx_images(shape: ImageShape, pixels: &[f32]) -> Vec<u8> {
+pub fn write_idx_images(shape: InputShape, pixels: &[f32]) -> Vec<u8> {
     let count = pixels.len() / shape.len();
     let dims: Vec<u32> = if shape.channels == 1 {
         vec![count as u32, shape.height as u32, shape.width as u32]
@@ -144,7 +143,7 @@ mod tests {
     #[test]
     fn round_trips_and_reports_bad_files() {
         let dir = tempfile::tempdir().unwrap();
-        let shape = ImageShape {
+        let shape = InputShape {
             channels: 1,
             height: 2,
             width: 3,

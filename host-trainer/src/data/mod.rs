@@ -1,16 +1,58 @@
-//! Labelled image sets in memory: pixels as `f32` in `[0, 1]`, CHW order.
+//! Labelled inputs in memory, in real units, CHW order: images (pixels in
+//! `[0, 1]`) from IDX or CIFAR-10 files, or vectors of sensor features
+//! from CSV files. Every reader names the file (and for CSV the line and
+//! column) of whatever is wrong with it.
 
 mod batch;
 mod cifar;
+mod csv;
 mod idx;
+mod source;
+mod space;
 
 pub use batch::batch;
-pub use cifar::read_cifar10;
+pub use cifar::{CIFAR10_CLASSES, read_cifar10};
+pub use csv::{CsvTable, read_csv};
 pub use idx::{read_idx_images, read_idx_labels, write_idx_images, write_idx_labels};
+pub use source::{DataSource, default_data_dir, mnist_files};
+pub use space::{ChannelSpace, InputSpace};
 
 use std::path::{Path, PathBuf};
 
-use crate::model::ImageShape;
+use serde::{Deserialize, Serialize};
+
+/// Shape of one input: channels, height, width (a feature vector is
+/// `features x 1 x 1`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputShape {
+    /// Channels (colour planes, or features).
+    pub channels: usize,
+    /// Height.
+    pub height: usize,
+    /// Width.
+    pub width: usize,
+}
+
+impl InputShape {
+    /// Values per input.
+    pub fn len(&self) -> usize {
+        self.channels * self.height * self.width
+    }
+
+    /// True for a shape with no values.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A vector of `n` features.
+    pub fn features(n: usize) -> Self {
+        InputShape {
+            channels: n,
+            height: 1,
+            width: 1,
+        }
+    }
+}
 
 /// Why a data set could not be read; always names the file.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +73,16 @@ pub enum DataError {
         /// What is wrong.
         reason: String,
     },
+    /// One cell (or row) of a CSV file is wrong.
+    #[error("{path}:{line}: {what}")]
+    Csv {
+        /// The file.
+        path: PathBuf,
+        /// Line number, 1-based (the header is line 1).
+        line: u64,
+        /// What is wrong, naming the column.
+        what: String,
+    },
     /// Images and labels disagree.
     #[error("{images} has {image_count} images but {labels} has {label_count} labels")]
     CountMismatch {
@@ -45,66 +97,78 @@ pub enum DataError {
     },
 }
 
-/// A labelled image set.
+/// A labelled set of inputs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dataset {
-    /// Shape of one image.
-    pub shape: ImageShape,
-    /// `len() * shape.len()` pixels in `[0, 1]`.
-    pub pixels: Vec<f32>,
-    /// One class index per image.
+    /// Shape of one input.
+    pub shape: InputShape,
+    /// `len() * shape.len()` values, in real units.
+    pub values: Vec<f32>,
+    /// One class index per input.
     pub labels: Vec<u8>,
+    /// The name of every class, index order.
+    pub class_names: Vec<String>,
+    /// The name of every channel (the features of a CSV), or none.
+    pub channel_names: Vec<String>,
 }
 
 impl Dataset {
-    /// Number of images.
+    /// Number of inputs.
     pub fn len(&self) -> usize {
         self.labels.len()
     }
 
-    /// True when there are no images.
+    /// True when there are no inputs.
     pub fn is_empty(&self) -> bool {
         self.labels.is_empty()
     }
 
-    /// The pixels of image `i`.
+    /// The values of input `i`.
     pub fn image(&self, i: usize) -> &[f32] {
         let n = self.shape.len();
-        &self.pixels[i * n..(i + 1) * n]
+        &self.values[i * n..(i + 1) * n]
     }
 
-    /// Number of classes: one more than the largest label.
+    /// Number of classes.
     pub fn classes(&self) -> usize {
-        self.labels
-            .iter()
-            .copied()
-            .max()
-            .map_or(0, |m| usize::from(m) + 1)
+        self.class_names.len()
     }
 
-    /// The images at `indices`, in that order.
+    /// The inputs at `indices`, in that order.
     pub fn subset(&self, indices: &[usize]) -> Dataset {
-        let mut pixels = Vec::with_capacity(indices.len() * self.shape.len());
+        let mut values = Vec::with_capacity(indices.len() * self.shape.len());
         for &i in indices {
-            pixels.extend_from_slice(self.image(i));
+            values.extend_from_slice(self.image(i));
         }
         Dataset {
-            shape: self.shape,
-            pixels,
+            values,
             labels: indices.iter().map(|&i| self.labels[i]).collect(),
+            ..self.clone_empty()
         }
     }
 
-    /// The first `n` images (all when `n >= len`).
+    /// The first `n` inputs (all when `n >= len`).
     pub fn take(&self, n: usize) -> Dataset {
         self.subset(&(0..n.min(self.len())).collect::<Vec<_>>())
     }
 
-    /// Reads an IDX image file and its label file.
+    /// The same kind of set with no inputs.
+    fn clone_empty(&self) -> Dataset {
+        Dataset {
+            shape: self.shape,
+            values: Vec::new(),
+            labels: Vec::new(),
+            class_names: self.class_names.clone(),
+            channel_names: self.channel_names.clone(),
+        }
+    }
+
+    /// Reads an IDX image file and its label file; classes are named by
+    /// their index.
     pub fn from_idx(images: &Path, labels: &Path) -> Result<Dataset, DataError> {
-        let (shape, pixels) = read_idx_images(images)?;
+        let (shape, values) = read_idx_images(images)?;
         let labels_vec = read_idx_labels(labels)?;
-        let image_count = pixels.len() / shape.len();
+        let image_count = values.len() / shape.len();
         if image_count != labels_vec.len() {
             return Err(DataError::CountMismatch {
                 images: images.to_path_buf(),
@@ -113,10 +177,13 @@ impl Dataset {
                 label_count: labels_vec.len(),
             });
         }
+        let classes = labels_vec.iter().max().map_or(0, |&m| usize::from(m) + 1);
         Ok(Dataset {
             shape,
-            pixels,
+            values,
             labels: labels_vec,
+            class_names: (0..classes).map(|c| c.to_string()).collect(),
+            channel_names: Vec::new(),
         })
     }
 }
@@ -124,49 +191,10 @@ impl Dataset {
 /// Train and test sets.
 #[derive(Debug, Clone)]
 pub struct Splits {
-    /// Training images.
+    /// Training inputs.
     pub train: Dataset,
-    /// Test images.
+    /// Test inputs.
     pub test: Dataset,
-}
-
-/// The standard MNIST file names inside a directory (gzip or raw).
-pub fn mnist_files(dir: &Path, split: &str) -> (PathBuf, PathBuf) {
-    let pick = |stem: String| {
-        let gz = dir.join(format!("{stem}.gz"));
-        if gz.exists() { gz } else { dir.join(stem) }
-    };
-    (
-        pick(format!("{split}-images-idx3-ubyte")),
-        pick(format!("{split}-labels-idx1-ubyte")),
-    )
-}
-
-/// Reads the MNIST-named train and test files of `dir`.
-pub fn load_mnist_dir(dir: &Path) -> Result<Splits, DataError> {
-    let (train_images, train_labels) = mnist_files(dir, "train");
-    let (test_images, test_labels) = mnist_files(dir, "t10k");
-    let (test_images, test_labels) = if test_images.exists() {
-        (test_images, test_labels)
-    } else {
-        mnist_files(dir, "test")
-    };
-    Ok(Splits {
-        train: Dataset::from_idx(&train_images, &train_labels)?,
-        test: Dataset::from_idx(&test_images, &test_labels)?,
-    })
-}
-
-/// The data set shipped in the repository (8,000 + 2,000 real MNIST digits):
-/// `data/mnist-10k` when run from the repository root, else found through
-/// the crate's source location.
-pub fn default_data_dir() -> PathBuf {
-    let relative = Path::new("data/mnist-10k");
-    if relative.is_dir() {
-        relative.to_path_buf()
-    } else {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/mnist-10k")
-    }
 }
 
 pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, DataError> {

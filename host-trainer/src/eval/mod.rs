@@ -8,17 +8,18 @@ use burn::module::Module;
 use burn::tensor::{Device, Int, Tensor};
 use serde::Serialize;
 
+use crate::bounds::Perturbation;
 use crate::data::{Dataset, batch};
-use crate::ibp::{Bounds, Mode, propagate, verified};
+use crate::ibp::{Mode, propagate, verified};
 use crate::model::Net;
 
 /// Accuracies over a set, as fractions in `[0, 1]`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Accuracy {
     /// Images evaluated.
     pub samples: usize,
-    /// eps of the attack and of the verification.
-    pub eps: f32,
+    /// The budget of the attack and of the verification.
+    pub eps: String,
     /// Correct on the clean images.
     pub clean: f32,
     /// Correct under the PGD attack (`None` when not run).
@@ -32,12 +33,12 @@ pub fn clean_and_verified(
     net: &Net,
     x: Tensor<4>,
     y: Tensor<1, Int>,
-    eps: f32,
+    eps: &Perturbation,
 ) -> (Tensor<1, Int>, Tensor<1, Int>) {
     let pass = propagate(
         net,
         Some(x.clone()),
-        Some(Bounds::around(x, eps, 0.0, 1.0)),
+        Some(eps.around(x)),
         Some(y.clone()),
         Mode::Eval,
         false,
@@ -48,11 +49,11 @@ pub fn clean_and_verified(
     (clean, verified(margins).int())
 }
 
-/// Evaluates `net` on `set` at `eps`; `pgd` adds the attack.
+/// Evaluates `net` on `set` within `eps`; `pgd` adds the attack.
 pub fn evaluate(
     net: &Net,
     set: &Dataset,
-    eps: f32,
+    eps: &Perturbation,
     pgd: Option<&PgdConfig>,
     batch_size: usize,
     device: &Device,
@@ -77,7 +78,7 @@ pub fn evaluate(
     let n = set.len().max(1) as f32;
     Accuracy {
         samples: set.len(),
-        eps,
+        eps: eps.to_string(),
         clean: clean as f32 / n,
         pgd: pgd.map(|_| attacked as f32 / n),
         verified: verified_count as f32 / n,

@@ -3,6 +3,7 @@
 use burn::tensor::{Bool, Distribution, Int, Tensor};
 use serde::{Deserialize, Serialize};
 
+use crate::bounds::{Perturbation, at_least, at_most, per_channel};
 use crate::ibp::{Mode, cross_entropy, propagate};
 use crate::model::Net;
 
@@ -33,7 +34,7 @@ pub fn pgd_correct(
     net: &Net,
     x: Tensor<4>,
     y: Tensor<1, Int>,
-    eps: f32,
+    eps: &Perturbation,
     cfg: &PgdConfig,
 ) -> Tensor<1, Bool> {
     let x = x.without_autodiff();
@@ -50,21 +51,54 @@ pub fn pgd_correct(
     };
     let y_plain = y.clone().without_autodiff();
     let mut correct = predict(x.clone()).equal(y_plain.clone());
-    if eps <= 0.0 {
+    if eps.eps().iter().all(|&e| e <= 0.0) {
         return correct;
     }
-    let (lo, hi) = (
-        x.clone().sub_scalar(eps).clamp_min(0.0),
-        x.clone().add_scalar(eps).clamp_max(1.0),
+    let device = x.device();
+    let steps = cfg.steps.max(1) as f32;
+    // The box, a random start inside it, and the step, per channel.
+    let (lo, hi, start): (Tensor<4>, Tensor<4>, Box<dyn Fn() -> Tensor<4>>) = match eps.uniform() {
+        Some((e, min, max)) => {
+            let shape = x.shape();
+            let device = device.clone();
+            let start = move || {
+                Tensor::random(
+                    shape.clone(),
+                    Distribution::Uniform(-f64::from(e), f64::from(e)),
+                    &device,
+                )
+            };
+            (
+                x.clone().sub_scalar(e).clamp_min(min),
+                x.clone().add_scalar(e).clamp_max(max),
+                Box::new(start),
+            )
+        }
+        None => {
+            let e = per_channel(eps.eps(), &device);
+            let (min, max) = eps.limits(&x);
+            let shape = x.shape();
+            let (device, spread) = (device.clone(), e.clone());
+            let start = move || {
+                Tensor::random(shape.clone(), Distribution::Uniform(-1.0, 1.0), &device)
+                    * spread.clone()
+            };
+            (
+                at_least(x.clone() - e.clone(), min),
+                at_most(x.clone() + e, max),
+                Box::new(start),
+            )
+        }
+    };
+    let step = per_channel(
+        &eps.eps()
+            .iter()
+            .map(|e| cfg.step_factor * e / steps)
+            .collect::<Vec<_>>(),
+        &device,
     );
-    let step = cfg.step_factor * eps / cfg.steps.max(1) as f32;
     for _ in 0..cfg.restarts.max(1) {
-        let noise = Tensor::random(
-            x.shape(),
-            Distribution::Uniform(-f64::from(eps), f64::from(eps)),
-            &x.device(),
-        );
-        let mut adv = (x.clone() + noise)
+        let mut adv = (x.clone() + start())
             .max_pair(lo.clone())
             .min_pair(hi.clone());
         for _ in 0..cfg.steps {
@@ -72,7 +106,7 @@ pub fn pgd_correct(
             let loss = cross_entropy(logits(input.clone()), y.clone());
             let grads = loss.backward();
             let grad = input.grad(&grads).expect("input requires grad");
-            adv = (adv + grad.sign().mul_scalar(step))
+            adv = (adv + grad.sign() * step.clone())
                 .max_pair(lo.clone())
                 .min_pair(hi.clone());
         }

@@ -3,27 +3,59 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
-use cert_runtime::{Error as RuntimeError, Model};
+use anyhow::{Context, Result, anyhow};
+use cert_runtime::{Budget, Model, REFINE_DEPTH, Trail, Verdict};
 use serde::{Deserialize, Serialize};
 
 use crate::data::Dataset;
+use crate::eps::Eps;
 
 /// Accuracy of the int8 model as the device computes it.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QuantizedAccuracy {
-    /// Images.
+    /// Inputs.
     pub samples: usize,
-    /// eps of the certificates.
-    pub eps: f32,
+    /// The budget of the certificates.
+    pub eps: Eps,
     /// Fraction predicted correctly.
     pub clean_accuracy: f32,
-    /// Fraction predicted correctly AND certified.
+    /// Fraction predicted correctly AND certified by the interval pass.
     pub certified_accuracy: f32,
+    /// What refinement added, when it ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refinement: Option<RefinedAccuracy>,
 }
 
-/// Per-image result of `certify_set`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+/// Certification with refinement over a set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RefinedAccuracy {
+    /// Boxes refinement could bound per input.
+    pub max_boxes: u32,
+    /// Fraction predicted correctly AND certified (by the interval pass or
+    /// by refinement).
+    pub certified_accuracy: f32,
+    /// Fraction for which refinement found a counterexample.
+    pub refuted_fraction: f32,
+    /// Fraction left unknown when the boxes ran out.
+    pub unknown_fraction: f32,
+    /// Mean boxes bounded per input.
+    pub mean_boxes: f32,
+}
+
+/// What refinement concluded about one input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SampleRefinement {
+    /// `certified`, `refuted` or `unknown`.
+    pub verdict: String,
+    /// Boxes bounded.
+    pub boxes: u32,
+    /// A real input within the budget that gets another class (refuted only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub counterexample: Option<Vec<f32>>,
+}
+
+/// Per-input result of `certify_set`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SampleResult {
     /// Index in the set.
     pub index: usize,
@@ -31,45 +63,100 @@ pub struct SampleResult {
     pub label: u8,
     /// Predicted class.
     pub predicted: usize,
-    /// Whether the prediction is certified at eps.
+    /// Whether the interval pass certified the prediction.
     pub certified: bool,
     /// Lower bound of the smallest margin, in logit units.
     pub min_margin: i32,
+    /// Refinement's verdict, when it ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refined: Option<SampleRefinement>,
 }
 
-/// Certifies every image of `set` with the runtime; returns the summary
-/// and the per-image results.
+/// The budget `budget` as the host writes it, for `channels` channels.
+fn eps_of(budget: Budget<'_>, channels: usize) -> Eps {
+    let values: Vec<f32> = (0..channels).filter_map(|c| budget.eps(c)).collect();
+    match values.first() {
+        Some(&first) if values.iter().all(|&e| e == first) => Eps::Uniform(first),
+        _ => Eps::PerChannel(values),
+    }
+}
+
+/// Certifies every input of `set` within `budget` with the runtime, and
+/// refines the uncertified ones with `refine` boxes each when given;
+/// returns the summary and the per-input results.
 pub fn certify_set(
     model: &Model<'_>,
     set: &Dataset,
-    eps: f32,
-) -> Result<(QuantizedAccuracy, Vec<SampleResult>), RuntimeError> {
-    let mut scratch = vec![0i16; model.certify_scratch_len()];
+    budget: Budget<'_>,
+    refine: Option<u32>,
+) -> Result<(QuantizedAccuracy, Vec<SampleResult>)> {
+    let mut scratch = vec![0i16; model.refine_scratch_len()];
+    let mut trail = Trail::<REFINE_DEPTH>::new();
+    let mut counterexample = vec![0f32; model.input_len()];
     let mut results = Vec::with_capacity(set.len());
+    let mut boxes = 0u64;
     for i in 0..set.len() {
-        let cert = model.certify(set.image(i), eps, &mut scratch)?;
+        let failed = |e| anyhow!("input {i}: {e}");
+        let (cert, refined) = match refine {
+            Some(max_boxes) => {
+                let r = model
+                    .refine(
+                        set.image(i),
+                        budget,
+                        max_boxes,
+                        &mut scratch,
+                        &mut trail,
+                        &mut counterexample,
+                    )
+                    .map_err(failed)?;
+                boxes += u64::from(r.boxes);
+                let verdict = match r.verdict {
+                    Verdict::Certified => "certified",
+                    Verdict::Refuted => "refuted",
+                    Verdict::Unknown => "unknown",
+                };
+                let refined = SampleRefinement {
+                    verdict: verdict.into(),
+                    boxes: r.boxes,
+                    counterexample: (r.verdict == Verdict::Refuted).then(|| counterexample.clone()),
+                };
+                (r.certificate, Some(refined))
+            }
+            None => (
+                model
+                    .certify(set.image(i), budget, &mut scratch)
+                    .map_err(failed)?,
+                None,
+            ),
+        };
         results.push(SampleResult {
             index: i,
             label: set.labels[i],
             predicted: cert.class,
             certified: cert.certified,
             min_margin: cert.min_margin(),
+            refined,
         });
     }
     let n = set.len().max(1) as f32;
-    let correct = results
-        .iter()
-        .filter(|r| r.predicted == usize::from(r.label))
-        .count();
-    let certified = results
-        .iter()
-        .filter(|r| r.certified && r.predicted == usize::from(r.label))
-        .count();
+    let fraction = |keep: &dyn Fn(&SampleResult) -> bool| {
+        results.iter().filter(|r| keep(r)).count() as f32 / n
+    };
+    let correct = |r: &SampleResult| r.predicted == usize::from(r.label);
+    let verdict = |r: &SampleResult, v: &str| r.refined.as_ref().is_some_and(|s| s.verdict == v);
+    let refinement = refine.map(|max_boxes| RefinedAccuracy {
+        max_boxes,
+        certified_accuracy: fraction(&|r| correct(r) && verdict(r, "certified")),
+        refuted_fraction: fraction(&|r| verdict(r, "refuted")),
+        unknown_fraction: fraction(&|r| verdict(r, "unknown")),
+        mean_boxes: boxes as f32 / n,
+    });
     let summary = QuantizedAccuracy {
         samples: set.len(),
-        eps,
-        clean_accuracy: correct as f32 / n,
-        certified_accuracy: certified as f32 / n,
+        eps: eps_of(budget, model.input_channels()),
+        clean_accuracy: fraction(&correct),
+        certified_accuracy: fraction(&|r| r.certified && correct(r)),
+        refinement,
     };
     Ok((summary, results))
 }
@@ -85,12 +172,12 @@ pub struct ModelCard {
     pub parameters: usize,
     /// Size of the model file (flash for the weights).
     pub flash_bytes: usize,
-    /// Scratch RAM `certify` needs.
+    /// Scratch RAM `certify` needs, in bytes.
     pub scratch_ram_bytes: usize,
-    /// eps the network was trained at.
-    pub eps_train: f32,
-    /// eps it is certified at.
-    pub eps: f32,
+    /// The budget the network was trained at.
+    pub eps_train: Eps,
+    /// The budget it is certified at (the model file's own).
+    pub eps: Eps,
     /// Float model on the test set: clean accuracy.
     pub float_clean_accuracy: f32,
     /// Float model on the test set: PGD accuracy.
@@ -107,6 +194,9 @@ pub struct ModelCard {
     pub train_command: String,
     /// The command that exported it.
     pub export_command: String,
+    /// The command that upgraded the file to today's format, when one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upgrade_command: Option<String>,
 }
 
 impl ModelCard {
@@ -121,15 +211,28 @@ impl ModelCard {
 
     fn markdown(&self) -> String {
         let pct = |x: f32| format!("{:.2}%", 100.0 * x);
+        let refined = self.int8.refinement.as_ref().map_or(String::new(), |r| {
+            format!(
+                "| int8, refined ({} boxes) | - | - | {} (refuted {}, unknown {}) |\n",
+                r.max_boxes,
+                pct(r.certified_accuracy),
+                pct(r.refuted_fraction),
+                pct(r.unknown_fraction)
+            )
+        });
+        let mut commands = vec![self.train_command.clone(), self.export_command.clone()];
+        commands.extend(self.upgrade_command.clone());
         format!(
             "# {model}\n\n\
-             `{arch}` trained with fast IBP at eps {eps_train}, certified at eps {eps} (L-infinity, pixels in [0, 1]).\n\n\
+             `{arch}` trained with fast IBP at eps {eps_train}, certified at eps {eps} \
+             (L-infinity, per input channel in its own units).\n\n\
              | | clean | PGD | certified |\n|---|---|---|---|\n\
              | float (IBP) | {fc} | {fp} | {fv} |\n\
-             | int8 (device arithmetic) | {qc} | - | {qv} |\n\n\
-             {n} test images of {data}.\n\n\
+             | int8 (device arithmetic) | {qc} | - | {qv} |\n\
+             {refined}\n\
+             {n} test inputs of {data}.\n\n\
              - parameters: {params}\n- flash (model file): {flash} bytes\n- scratch RAM for `certify`: {ram} bytes\n- seed: {seed}\n\n\
-             Reproduce:\n\n```sh\n{train}\n{export}\n```\n",
+             Reproduce:\n\n```sh\n{commands}\n```\n",
             model = self.model,
             arch = self.arch,
             eps_train = self.eps_train,
@@ -145,8 +248,7 @@ impl ModelCard {
             flash = self.flash_bytes,
             ram = self.scratch_ram_bytes,
             seed = self.seed,
-            train = self.train_command,
-            export = self.export_command,
+            commands = commands.join("\n"),
         )
     }
 }

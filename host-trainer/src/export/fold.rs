@@ -55,7 +55,8 @@ fn bn_affine(bn: &burn::nn::BatchNorm) -> (Vec<f32>, Vec<f32>) {
 }
 
 /// The network as affine layers (hidden layers followed by ReLU, the last
-/// one the classifier), BatchNorm folded.
+/// one the classifier), BatchNorm and the input normalisation folded: the
+/// first layer takes inputs in real units.
 pub fn fold(net: &Net) -> Vec<FoldedLayer> {
     let mut layers = Vec::new();
     for block in &net.convs {
@@ -91,7 +92,33 @@ pub fn fold(net: &Net) -> Vec<FoldedLayer> {
         None,
         vec![0.0; classes],
     ));
+    if let Some(norm) = &net.input_norm {
+        unnormalize(
+            &mut layers[0],
+            &values(norm.mean.val()),
+            &values(norm.inv_std.val()),
+        );
+    }
     layers
+}
+
+/// Folds `(x - mean) / std` per input channel into a layer that reads its
+/// output: `W' = W / std`, `b' = b - sum W mean / std`. (Only for layers
+/// without zero padding, whose padded zeros would otherwise move: the
+/// network refuses convolutions on normalised inputs.)
+fn unnormalize(layer: &mut FoldedLayer, mean: &[f32], inv_std: &[f32]) {
+    let per_channel = layer.weights.len() / layer.outputs / mean.len();
+    let row_len = layer.weights.len() / layer.outputs;
+    for o in 0..layer.outputs {
+        let row = &mut layer.weights[o * row_len..(o + 1) * row_len];
+        let mut shift = 0.0f64;
+        for (k, w) in row.iter_mut().enumerate() {
+            let c = k / per_channel;
+            *w *= inv_std[c];
+            shift += f64::from(*w) * f64::from(mean[c]);
+        }
+        layer.bias[o] -= shift as f32;
+    }
 }
 
 /// A Linear layer (weight stored `[in, out]`) transposed to `[out][in]`,

@@ -4,28 +4,40 @@
 //! classifier shares one weight scale across classes so that its int32
 //! logits compare directly.
 
-use cert_runtime::InputSpec;
-use cert_runtime::builder::{LayerKind, LayerSpec, ModelSpec, OutputSpec, quantize_multiplier};
+use cert_runtime::builder::{
+    Certification, Input, LayerKind, LayerSpec, ModelSpec, OutputSpec, quantize_multiplier,
+};
+use cert_runtime::grid::{ACTIVATION_STEPS, RELU_ZERO_POINT, WEIGHT_LEVELS};
 
 use super::fold::FoldedLayer;
 
-/// Zero point of every ReLU output: real 0 is the lowest int8 value.
-const RELU_ZERO_POINT: i8 = -128;
+/// What a model file says besides its layers.
+pub struct Header {
+    /// Input shape, quantisers and channel names.
+    pub input: Input,
+    /// The certification spec.
+    pub certification: Certification,
+    /// Class names, index order.
+    pub class_names: Vec<String>,
+    /// Free text.
+    pub description: String,
+}
 
-/// Quantises `layers` for `input`; `activation_max[i]` is the calibrated
+/// Quantises `layers` (the first reading inputs in real units) for the
+/// input quantisers of `header`; `activation_max[i]` is the calibrated
 /// largest output of hidden layer `i`.
-pub fn quantize(
-    layers: &[FoldedLayer],
-    activation_max: &[f32],
-    input: InputSpec,
-    classes: u16,
-    description: String,
-) -> ModelSpec {
-    let mut in_scale = f64::from(input.scale);
+pub fn quantize(layers: &[FoldedLayer], activation_max: &[f32], header: Header) -> ModelSpec {
+    let Some((first, _)) = layers.split_first() else {
+        unreachable!("a network has a classifier")
+    };
+    let (in_scale, first) = to_input_steps(first, &header.input);
+    let mut layers = layers.to_vec();
+    layers[0] = first;
+    let mut in_scale = in_scale;
     let mut specs = Vec::new();
     let (last, hidden) = layers.split_last().expect("a network has a classifier");
     for (layer, &max) in hidden.iter().zip(activation_max) {
-        let out_scale = f64::from(max.max(1e-6)) / 255.0;
+        let out_scale = f64::from(max.max(1e-6)) / f64::from(ACTIVATION_STEPS);
         let w_scales: Vec<f64> = (0..layer.outputs)
             .map(|o| channel_scale(layer.row(o), &layer.bias[o..=o], in_scale))
             .collect();
@@ -60,15 +72,38 @@ pub fn quantize(
         },
     });
     ModelSpec {
-        input,
-        classes,
-        class_names: (0..classes)
-            .map(|c| c.to_string())
-            .collect::<Vec<_>>()
-            .join(","),
-        description,
+        input: header.input,
+        certification: header.certification,
+        classes: header.class_names.len() as u16,
+        class_names: header.class_names,
+        description: header.description,
         layers: specs,
     }
+}
+
+/// The first layer over the quantised inputs `a = q - zero_point` instead
+/// of real ones: a real input is `offset + scale * a` in its channel, so
+/// the weights take `scale / s` (with `s`, returned, the first channel's
+/// scale, which the weight quantisation then uses as the input scale) and
+/// the bias takes `sum w * offset`. For images (one scale, no offset)
+/// both are exact identities.
+fn to_input_steps(layer: &FoldedLayer, input: &Input) -> (f64, FoldedLayer) {
+    let quantizers = &input.quantizers;
+    let reference = quantizers[0].scale;
+    let row_len = layer.weights.len() / layer.outputs;
+    let per_channel = row_len / quantizers.len();
+    let mut out = layer.clone();
+    for o in 0..layer.outputs {
+        let row = &mut out.weights[o * row_len..(o + 1) * row_len];
+        let mut shift = 0.0f64;
+        for (k, w) in row.iter_mut().enumerate() {
+            let q = &quantizers[k / per_channel];
+            shift += f64::from(*w) * f64::from(q.offset);
+            *w *= q.scale / reference;
+        }
+        out.bias[o] += shift as f32;
+    }
+    (f64::from(reference), out)
 }
 
 /// Largest quantised bias: far inside the runtime's accumulator headroom.
@@ -83,7 +118,7 @@ const BIAS_LIMIT: f64 = (1 << 24) as f64;
 fn channel_scale(weights: &[f32], biases: &[f32], in_scale: f64) -> f64 {
     let max_weight = weights.iter().fold(0f32, |m, w| m.max(w.abs()));
     let max_bias = biases.iter().fold(0f32, |m, b| m.max(b.abs()));
-    (f64::from(max_weight) / 127.0)
+    (f64::from(max_weight) / f64::from(WEIGHT_LEVELS))
         .max(f64::from(max_bias) / (in_scale * BIAS_LIMIT))
         .max(1e-30)
 }
@@ -91,12 +126,10 @@ fn channel_scale(weights: &[f32], biases: &[f32], in_scale: f64) -> f64 {
 fn quantize_params(layer: &FoldedLayer, w_scales: &[f64], in_scale: f64) -> (Vec<i8>, Vec<i32>) {
     let mut weights = Vec::with_capacity(layer.weights.len());
     for (o, &s) in w_scales.iter().enumerate() {
-        weights.extend(
-            layer
-                .row(o)
-                .iter()
-                .map(|&w| (f64::from(w) / s).round().clamp(-127.0, 127.0) as i8),
-        );
+        weights.extend(layer.row(o).iter().map(|&w| {
+            let levels = f64::from(WEIGHT_LEVELS);
+            (f64::from(w) / s).round().clamp(-levels, levels) as i8
+        }));
     }
     let bias = layer
         .bias
@@ -127,20 +160,6 @@ fn kind(layer: &FoldedLayer) -> LayerKind {
     }
 }
 
-/// The input quantiser for pixels in `[0, 1]`: `q = round(255 x) - 128`,
-/// exact on 8-bit images.
-pub fn pixel_input(channels: usize, height: usize, width: usize) -> InputSpec {
-    InputSpec {
-        channels: channels as u16,
-        height: height as u16,
-        width: width as u16,
-        scale: 1.0 / 255.0,
-        zero_point: -128,
-        domain_min: 0.0,
-        domain_max: 1.0,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,16 +183,16 @@ mod tests {
             weights: vec![0.0, 1.0, 0.0, -1.0],
             bias: vec![0.0, 0.0],
         };
-        let input = InputSpec {
-            channels: 1,
-            height: 1,
-            width: 2,
-            scale: 1.0 / 255.0,
-            zero_point: -128,
-            domain_min: 0.0,
-            domain_max: 1.0,
+        let header = Header {
+            input: Input::image(1, 1, 2),
+            certification: Certification {
+                eps: vec![0.1],
+                refine_boxes: 0,
+            },
+            class_names: vec!["a".into(), "b".into()],
+            description: String::new(),
         };
-        let spec = quantize(&[hidden, head], &[0.6], input, 2, String::new());
+        let spec = quantize(&[hidden, head], &[0.6], header);
         let bytes = spec.to_bytes().unwrap();
         let model = Model::from_bytes(&bytes).unwrap();
         let mut scratch = vec![0i16; model.predict_scratch_len()];

@@ -1,5 +1,6 @@
-//! The trainable network: convolutions and fully connected layers, each
-//! followed by BatchNorm and ReLU, then a linear classifier.
+//! The trainable network: an optional input normalisation, convolutions and
+//! fully connected layers, each followed by BatchNorm and ReLU, then a
+//! linear classifier.
 
 mod arch;
 mod init;
@@ -7,10 +8,13 @@ mod init;
 pub use arch::{Arch, ConvSpec};
 pub use init::Init;
 
-use burn::module::Module;
+use burn::module::{Module, Param};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d};
-use burn::tensor::Device;
+use burn::tensor::{Device, Tensor, TensorData};
+
+pub use crate::data::InputShape;
+use crate::data::InputSpace;
 
 /// Convolution, then BatchNorm (ReLU is applied by the propagation).
 #[derive(Module, Debug)]
@@ -32,33 +36,42 @@ pub struct DenseBlock {
     pub bn: BatchNorm,
 }
 
+/// `(x - mean) / std` per input channel, fixed (not trained): what puts
+/// features of very different units on one scale.
+#[derive(Module, Debug)]
+pub struct InputNorm {
+    /// Per channel, subtracted first.
+    pub mean: Param<Tensor<1>>,
+    /// Per channel, `1 / std`.
+    pub inv_std: Param<Tensor<1>>,
+}
+
+impl InputNorm {
+    /// The normalisation of `space`, or `None` when it is the identity.
+    fn of(space: &InputSpace, device: &Device) -> Option<Self> {
+        let fixed = |v: Vec<f32>| {
+            let n = v.len();
+            Param::from_tensor(Tensor::from_data(TensorData::new(v, [n]), device))
+                .set_require_grad(false)
+        };
+        space.normalizes().then(|| InputNorm {
+            mean: fixed(space.channels.iter().map(|c| c.mean).collect()),
+            inv_std: fixed(space.channels.iter().map(|c| 1.0 / c.std).collect()),
+        })
+    }
+}
+
 /// The whole network.
 #[derive(Module, Debug)]
 pub struct Net {
+    /// The input normalisation (none for images).
+    pub input_norm: Option<InputNorm>,
     /// Convolution blocks, in order.
     pub convs: Vec<ConvBlock>,
     /// Fully connected hidden blocks, in order, on the flattened features.
     pub dense: Vec<DenseBlock>,
     /// Final classifier (framework-default initialisation, with bias).
     pub head: Linear,
-}
-
-/// Shape of an input image: channels, height, width.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ImageShape {
-    /// Channels.
-    pub channels: usize,
-    /// Height.
-    pub height: usize,
-    /// Width.
-    pub width: usize,
-}
-
-impl ImageShape {
-    /// Values per image.
-    pub fn len(&self) -> usize {
-        self.channels * self.height * self.width
-    }
 }
 
 /// Spatial size after a convolution, or `None` if the kernel does not fit.
@@ -68,15 +81,21 @@ pub fn conv_output(size: usize, spec: &ConvSpec) -> Option<usize> {
 }
 
 impl Net {
-    /// Builds `arch` for `input` images and `classes` outputs, hidden
-    /// weights drawn by `init`.
+    /// Builds `arch` for inputs of `input`'s shape in `space` and `classes`
+    /// outputs, hidden weights drawn by `init`.
     pub fn new(
         arch: &Arch,
         init: Init,
-        input: ImageShape,
+        input: InputShape,
+        space: &InputSpace,
         classes: usize,
         device: &Device,
     ) -> Result<Self, String> {
+        if space.normalizes() && !arch.convs.is_empty() {
+            return Err(format!(
+                "{arch}: convolutions need image inputs; use an mlp:W,... architecture for features"
+            ));
+        }
         let mut shape = input;
         let mut convs = Vec::new();
         for spec in &arch.convs {
@@ -105,7 +124,7 @@ impl Net {
                 bn: BatchNormConfig::new(spec.channels).init(device),
                 padding: p,
             });
-            shape = ImageShape {
+            shape = InputShape {
                 channels: spec.channels,
                 height: h,
                 width: w,
@@ -127,6 +146,11 @@ impl Net {
             features = width;
         }
         let head = LinearConfig::new(features, classes).init(device);
-        Ok(Net { convs, dense, head })
+        Ok(Net {
+            input_norm: InputNorm::of(space, device),
+            convs,
+            dense,
+            head,
+        })
     }
 }

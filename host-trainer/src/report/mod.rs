@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
 pub struct EpochMetrics {
     /// Epoch, 1-based.
     pub epoch: usize,
-    /// eps at the end of the epoch.
+    /// The training eps at the end of the epoch (for a per-channel budget,
+    /// the fraction of it the ramp has reached).
     pub eps_train: f32,
     /// Learning rate of the epoch.
     pub lr: f64,
@@ -26,8 +27,8 @@ pub struct EpochMetrics {
     pub train_clean: Option<f32>,
     /// Verified accuracy on the training batches at the current eps.
     pub train_verified: f32,
-    /// eps of the validation numbers.
-    pub eps: f32,
+    /// The budget of the validation numbers.
+    pub eps: String,
     /// Validation clean accuracy.
     pub val_clean: f32,
     /// Validation PGD accuracy.

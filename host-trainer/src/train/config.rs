@@ -1,35 +1,24 @@
 //! Everything that defines a training run; saved as `config.json` in the
 //! run directory so that `eval`, `export` and `--resume` see the same run.
 
-use std::path::PathBuf;
-
 use serde::{Deserialize, Serialize};
 
+use super::step::StepConfig;
+use crate::bounds::Perturbation;
+use crate::data::{DataSource, InputShape, InputSpace};
+use crate::eps::Eps;
 use crate::ibp::CleanInput;
-use crate::model::{Arch, ImageShape, Init};
-
-/// Where the images come from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DataFiles {
-    /// Training images (IDX).
-    pub train_images: PathBuf,
-    /// Training labels (IDX).
-    pub train_labels: PathBuf,
-    /// Test images (IDX).
-    pub test_images: PathBuf,
-    /// Test labels (IDX).
-    pub test_labels: PathBuf,
-}
+use crate::model::{Arch, Init};
 
 /// A training run's settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
     /// Architecture preset (`mlp:W,..`, `cnn-small`, `cnn-medium`, `cnn7`).
     pub arch: String,
-    /// eps the network is trained at (end of the ramp).
-    pub eps_train: f32,
-    /// eps it is evaluated and selected at.
-    pub eps: f32,
+    /// The budget the network is trained at (end of the ramp).
+    pub eps_train: Eps,
+    /// The budget it is evaluated, selected and certified at.
+    pub eps: Eps,
     /// Hidden-layer weight initialisation.
     pub init: Init,
     /// Epochs.
@@ -54,33 +43,61 @@ pub struct TrainConfig {
     /// `w_t * CE + (1 - w_t) * robust`, with `w_t` going from 1 to this.
     pub clean_weight: f32,
     /// Where BatchNorm takes its training statistics from.
-    #[serde(default)]
     pub clean_input: CleanInput,
     /// Final epochs trained quantisation-aware (QA-IBP): weights and
     /// activations fake-quantised to the deployed int8 grid.
-    #[serde(default)]
     pub qa_epochs: usize,
     /// Gradient-norm clipping threshold.
     pub grad_clip: f32,
-    /// Fraction of the training images held out for model selection.
+    /// Fraction of the training inputs held out for model selection.
     pub val_fraction: f32,
     /// PGD steps of the per-epoch validation attack.
     pub val_pgd_steps: usize,
     /// Seed of initialisation, split and shuffling.
     pub seed: u64,
     /// The data.
-    pub data: DataFiles,
+    pub data: DataSource,
     /// The command that started the run.
     pub command: String,
-    /// Shape of the images (filled in from the data).
-    pub input: ImageShape,
-    /// Number of classes (filled in from the data).
-    pub classes: usize,
+    /// Shape of the inputs (filled in from the data).
+    pub input: InputShape,
+    /// Domain and normalisation of every input channel (fitted on the
+    /// training split for features).
+    pub space: InputSpace,
+    /// Class names, index order (from the data).
+    pub class_names: Vec<String>,
+    /// Channel names (the features of a CSV), or none.
+    pub channel_names: Vec<String>,
 }
 
 impl TrainConfig {
     /// The parsed architecture.
     pub fn arch(&self) -> Result<Arch, String> {
         self.arch.parse()
+    }
+
+    /// Number of classes.
+    pub fn classes(&self) -> usize {
+        self.class_names.len()
+    }
+
+    /// Number of input channels.
+    pub fn channels(&self) -> usize {
+        self.input.channels
+    }
+
+    /// The perturbation of the budget `eps` in this run's input space.
+    pub fn perturbation(&self, eps: &Eps) -> Perturbation {
+        Perturbation::new(&eps.values(self.channels()), &self.space)
+    }
+
+    /// What one training step needs to know of the run.
+    pub fn step(&self) -> StepConfig {
+        StepConfig {
+            clean_weight: self.clean_weight,
+            reg_lambda: self.reg_lambda,
+            reg_tau: self.reg_tau,
+            clean_input: self.clean_input,
+        }
     }
 }

@@ -1,5 +1,11 @@
 //! The training loop: warm-up, eps ramp, robust loss, regularisers,
 //! checkpoints, model selection on a validation split.
+//!
+//! A run is opened (fresh or from its checkpoint), then trained epoch by
+//! epoch: [`Run::train_epoch`] steps through the shuffled batches,
+//! [`Run::validate`] measures the epoch on the validation split, and
+//! [`Run::keep_if_best`] and [`Run::checkpoint`] save what a later `eval`,
+//! `export` or `--resume` needs.
 
 mod config;
 mod regularizer;
@@ -7,34 +13,41 @@ mod run_dir;
 mod schedule;
 mod step;
 
-pub use config::{DataFiles, TrainConfig};
+pub use config::TrainConfig;
 pub use run_dir::{Progress, RunDir};
-pub use schedule::{EpsSchedule, LrSchedule};
-
-use step::{Sums, training_step};
+pub use schedule::{EpsRamp, EpsSchedule, LrSchedule, RampPoint};
+pub use step::{Step, StepConfig, Sums, training_step};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 use burn::module::Module;
 use burn::optim::grad_clipping::GradientClippingConfig;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::Device;
+use cert_runtime::Quantizer;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
+use crate::calibrate::activation_max;
 use crate::data::{Dataset, batch};
 use crate::eval::{PgdConfig, evaluate};
-use crate::export::{CALIBRATION_IMAGES, activation_max, int8_certified_accuracy};
+use crate::ibp::Grids;
 use crate::model::Net;
 use crate::report::{EpochMetrics, append_metrics, plot_curves, read_metrics};
 
-/// Validation images attacked with PGD each epoch (the attack is the slow part).
+/// Validation inputs attacked with PGD each epoch (the attack is the slow part).
 const VAL_PGD_SAMPLES: usize = 500;
+
+/// The certified accuracy, at the run's budget, of the int8 model made of a
+/// network: what a quantisation-aware epoch is selected on. Given the
+/// network, the calibration split and the validation split. (The exporter
+/// provides it; training does not depend on export.)
+pub type QuantizedValidation<'a> = &'a dyn Fn(&Net, &Dataset, &Dataset) -> Result<f32>;
 
 /// Splits the training indices into (train, validation), reproducibly.
 pub fn split_indices(n: usize, val_fraction: f32, seed: u64) -> (Vec<usize>, Vec<usize>) {
@@ -51,7 +64,8 @@ pub fn build_net(cfg: &TrainConfig, device: &Device) -> Result<Net> {
         &cfg.arch().map_err(|e| anyhow!(e))?,
         cfg.init,
         cfg.input,
-        cfg.classes,
+        &cfg.space,
+        cfg.classes(),
         device,
     )
     .map_err(|e| anyhow!(e))
@@ -65,190 +79,297 @@ pub fn load_net(cfg: &TrainConfig, path: &std::path::Path, device: &Device) -> R
 }
 
 /// Trains (or resumes) the run in `dir` on `train`; returns the final
-/// progress. `stop` is polled after every batch (Ctrl-C).
+/// progress. `stop` is polled after every batch (Ctrl-C). A run with
+/// quantisation-aware epochs needs `quantized` to select them.
 pub fn train(
     dir: &RunDir,
     cfg: &TrainConfig,
     train: &Dataset,
     device: &Device,
     stop: Arc<AtomicBool>,
+    quantized: Option<QuantizedValidation<'_>>,
 ) -> Result<Progress> {
-    device.seed(cfg.seed);
-    let (train_idx, val_idx) = split_indices(train.len(), cfg.val_fraction, cfg.seed);
-    let val = train.subset(&val_idx);
-    let val_pgd = val.take(VAL_PGD_SAMPLES);
-    let calibration = (cfg.qa_epochs > 0).then(|| train.subset(&train_idx));
-    let batches = train_idx.len().div_ceil(cfg.batch_size) as u64;
-    let eps_schedule = EpsSchedule::new(cfg.eps_train, cfg.ramp_start, cfg.ramp_length, batches);
-    let lr_schedule = LrSchedule {
-        lr: cfg.lr,
-        milestones: cfg.lr_milestones.clone(),
-        factor: cfg.lr_factor,
-    };
-    let mut optimizer = AdamConfig::new()
-        .with_grad_clipping(Some(GradientClippingConfig::Norm(cfg.grad_clip)))
-        .init();
+    if cfg.qa_epochs > 0 && quantized.is_none() {
+        bail!("quantisation-aware epochs need the int8 validation");
+    }
+    let mut run = Run::open(dir, cfg, train, device)?;
+    while run.progress.epoch < cfg.epochs {
+        let started = Instant::now();
+        let Some(sums) = run.train_epoch(&stop)? else {
+            return Ok(run.progress);
+        };
+        let seconds = started.elapsed().as_secs_f32();
+        let (metrics, score) = run.validate(sums, seconds, quantized)?;
+        run.report(metrics)?;
+        run.keep_if_best(score)?;
+        run.progress.epoch += 1;
+        run.progress.batch = 0;
+        run.progress.activation_max = None;
+        run.checkpoint()?;
+    }
+    Ok(run.progress)
+}
 
-    let (mut net, mut progress) = match dir.read_progress()? {
-        Some(p) => {
-            let net = load_net(cfg, &dir.checkpoint_model(), device)?;
-            optimizer = optimizer
-                .load(dir.checkpoint_optimizer())
-                .map_err(|e| anyhow!("loading the optimiser checkpoint: {e:?}"))?;
-            (net, p)
-        }
-        None => (build_net(cfg, device)?, Progress::default()),
-    };
-    let mut history = if progress.epoch > 0 {
-        read_metrics(&dir.metrics()).unwrap_or_default()
-    } else {
-        Vec::new()
-    };
-    history.truncate(progress.epoch);
+/// A run being trained: its data splits, schedules, network, optimiser and
+/// progress.
+struct Run<'a> {
+    dir: &'a RunDir,
+    cfg: &'a TrainConfig,
+    data: &'a Dataset,
+    device: &'a Device,
+    train_idx: Vec<usize>,
+    val: Dataset,
+    /// The training split, for the int8 export's calibration (QA-IBP only).
+    calibration: Option<Dataset>,
+    quantizers: Vec<Quantizer>,
+    batches: u64,
+    ramp: EpsRamp,
+    lr: LrSchedule,
+    optimizer: ModuleOptimizer,
+    net: Net,
+    progress: Progress,
+    history: Vec<EpochMetrics>,
+}
 
-    while progress.epoch < cfg.epochs {
-        let epoch = progress.epoch;
-        let lr = lr_schedule.lr(epoch);
-        let mut order = train_idx.clone();
+impl<'a> Run<'a> {
+    /// A fresh run, or the one in `dir`'s checkpoint.
+    fn open(
+        dir: &'a RunDir,
+        cfg: &'a TrainConfig,
+        data: &'a Dataset,
+        device: &'a Device,
+    ) -> Result<Self> {
+        device.seed(cfg.seed);
+        let (train_idx, val_idx) = split_indices(data.len(), cfg.val_fraction, cfg.seed);
+        let batches = train_idx.len().div_ceil(cfg.batch_size) as u64;
+        let mut optimizer = AdamConfig::new()
+            .with_grad_clipping(Some(GradientClippingConfig::Norm(cfg.grad_clip)))
+            .init();
+        let (net, progress) = match dir.read_progress()? {
+            Some(p) => {
+                let net = load_net(cfg, &dir.checkpoint_model(), device)?;
+                optimizer = optimizer
+                    .load(dir.checkpoint_optimizer())
+                    .map_err(|e| anyhow!("loading the optimiser checkpoint: {e:?}"))?;
+                (net, p)
+            }
+            None => (build_net(cfg, device)?, Progress::default()),
+        };
+        let mut history = if progress.epoch > 0 {
+            read_metrics(&dir.metrics()).unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        history.truncate(progress.epoch);
+        Ok(Run {
+            dir,
+            cfg,
+            data,
+            device,
+            val: data.subset(&val_idx),
+            calibration: (cfg.qa_epochs > 0).then(|| data.subset(&train_idx)),
+            quantizers: cfg.space.quantizers(),
+            train_idx,
+            batches,
+            ramp: EpsRamp::new(cfg, batches),
+            lr: LrSchedule {
+                lr: cfg.lr,
+                milestones: cfg.lr_milestones.clone(),
+                factor: cfg.lr_factor,
+            },
+            optimizer,
+            net,
+            progress,
+            history,
+        })
+    }
+
+    /// True when the current epoch is one of the last `qa_epochs`.
+    fn quant_aware(&self) -> bool {
+        self.progress.epoch + self.cfg.qa_epochs >= self.cfg.epochs
+    }
+
+    /// Trains the current epoch from its saved batch on; `None` when `stop`
+    /// interrupted it (a checkpoint is saved then).
+    fn train_epoch(&mut self, stop: &AtomicBool) -> Result<Option<Sums>> {
+        let (cfg, epoch) = (self.cfg, self.progress.epoch);
+        let lr = self.lr.lr(epoch);
+        let mut order = self.train_idx.clone();
         order.shuffle(&mut StdRng::seed_from_u64(
             cfg.seed ^ (epoch as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
         ));
-        let bar = ProgressBar::new(batches).with_style(
-            ProgressStyle::with_template(
-                "epoch {prefix:>3} {bar:30.cyan/blue} {pos:>3}/{len} {msg} [{elapsed}<{eta}]",
-            )
-            .expect("static template"),
-        );
-        bar.set_prefix(format!("{}/{}", epoch + 1, cfg.epochs));
-        bar.set_position(progress.batch as u64);
-        // QA-IBP: the last `qa_epochs` epochs see the int8 grids.
-        let quant_aware = epoch + cfg.qa_epochs >= cfg.epochs;
-        // Its activation grid is calibrated as `certnn export` does, once per
-        // epoch (a resumed epoch keeps the one it started with).
-        progress.activation_max = match (&calibration, quant_aware) {
-            (Some(calibration), true) => progress.activation_max.take().or_else(|| {
-                Some(activation_max(
-                    &net,
-                    &calibration.take(CALIBRATION_IMAGES),
-                    cfg.eps,
-                    device,
-                ))
+        let bar = self.progress_bar();
+        // QA-IBP: the last `qa_epochs` epochs see the int8 grids, calibrated
+        // as `certnn export` does, once per epoch (a resumed epoch keeps the
+        // grid it started with).
+        self.progress.activation_max = match (&self.calibration, self.quant_aware()) {
+            (Some(calibration), true) => self.progress.activation_max.take().or_else(|| {
+                let eps = cfg.perturbation(&cfg.eps);
+                Some(activation_max(&self.net, calibration, &eps, self.device))
             }),
             _ => None,
         };
-        let activation_max = progress.activation_max.clone();
-        let started = Instant::now();
+        let activation_max = self.progress.activation_max.clone();
+        let grids = activation_max.as_deref().map(|activation_max| Grids {
+            activation_max,
+            input: &self.quantizers,
+        });
+        let warmup = self.ramp.warmup();
+        let step_config = cfg.step();
         let mut sums = Sums::default();
         for (b, chunk) in order
             .chunks(cfg.batch_size)
             .enumerate()
-            .skip(progress.batch)
+            .skip(self.progress.batch)
         {
-            let t = epoch as u64 * batches + b as u64;
-            let eps = eps_schedule.eps(t);
-            let (x, y) = batch(train, chunk, device);
-            let step = training_step(&net, cfg, x, y, eps, activation_max.as_deref());
-            let grads = GradientsParams::from_grads(step.loss.backward(), &net);
-            net = optimizer.step(lr, net, grads);
+            let at = self.ramp.at(epoch as u64 * self.batches + b as u64);
+            let (x, y) = batch(self.data, chunk, self.device);
+            let step = training_step(&self.net, &step_config, x, y, &at, &warmup, grids);
+            let grads = GradientsParams::from_grads(step.loss.backward(), &self.net);
+            self.net = self.optimizer.step(lr, self.net.clone(), grads);
             sums.add(&step, chunk.len());
             bar.inc(1);
             bar.set_message(format!(
-                "eps {eps:.4} loss {:.4} clean {} verified {:.3}",
+                "eps {:.4} loss {:.4} clean {} verified {:.3}",
+                at.shown,
                 sums.loss(),
                 sums.clean().map_or("-".into(), |c| format!("{c:.3}")),
                 sums.verified()
             ));
             if stop.load(Ordering::SeqCst) {
-                progress.batch = b + 1;
-                save_checkpoint(dir, &net, &optimizer, &progress)?;
+                self.progress.batch = b + 1;
+                self.checkpoint()?;
                 bar.abandon_with_message(format!(
                     "interrupted: checkpoint saved at epoch {} batch {}",
                     epoch + 1,
                     b + 1
                 ));
-                return Ok(progress);
+                return Ok(None);
             }
         }
-        let seconds = started.elapsed().as_secs_f32();
         bar.finish();
-        let end_t = (epoch as u64 + 1) * batches;
+        Ok(Some(sums))
+    }
+
+    fn progress_bar(&self) -> ProgressBar {
+        let bar = ProgressBar::new(self.batches).with_style(
+            ProgressStyle::with_template(
+                "epoch {prefix:>3} {bar:30.cyan/blue} {pos:>3}/{len} {msg} [{elapsed}<{eta}]",
+            )
+            .expect("static template"),
+        );
+        bar.set_prefix(format!("{}/{}", self.progress.epoch + 1, self.cfg.epochs));
+        bar.set_position(self.progress.batch as u64);
+        bar
+    }
+
+    /// The epoch's metrics on the validation split, and its selection score.
+    fn validate(
+        &self,
+        sums: Sums,
+        seconds: f32,
+        quantized: Option<QuantizedValidation<'_>>,
+    ) -> Result<(EpochMetrics, f32)> {
+        let (cfg, epoch) = (self.cfg, self.progress.epoch);
+        let eps = cfg.perturbation(&cfg.eps);
+        let acc = evaluate(&self.net, &self.val, &eps, None, 512, self.device);
         let pgd = PgdConfig {
             steps: cfg.val_pgd_steps,
             ..PgdConfig::default()
         };
-        let acc = evaluate(&net, &val, cfg.eps, None, 512, device);
+        let val_pgd = self.val.take(VAL_PGD_SAMPLES);
         let pgd_acc = (cfg.val_pgd_steps > 0)
-            .then(|| evaluate(&net, &val_pgd, cfg.eps, Some(&pgd), 250, device).pgd)
+            .then(|| evaluate(&self.net, &val_pgd, &eps, Some(&pgd), 250, self.device).pgd)
             .flatten();
-        let int8_certified = match (&calibration, quant_aware) {
-            (Some(calibration), true) => Some(int8_certified_accuracy(
-                &net,
-                cfg,
-                calibration,
-                &val,
-                device,
-            )?),
+        let int8_certified = match (&self.calibration, quantized, self.quant_aware()) {
+            (Some(calibration), Some(validate), true) => {
+                Some(validate(&self.net, calibration, &self.val)?)
+            }
             _ => None,
         };
+        let end_t = (epoch as u64 + 1) * self.batches;
         let metrics = EpochMetrics {
             epoch: epoch + 1,
-            eps_train: eps_schedule.eps(end_t),
-            lr,
+            eps_train: self.ramp.at(end_t).shown,
+            lr: self.lr.lr(epoch),
             loss: sums.loss(),
             train_clean: sums.clean(),
             train_verified: sums.verified(),
-            eps: cfg.eps,
+            eps: cfg.eps.to_string(),
             val_clean: acc.clean,
             val_pgd: pgd_acc,
             val_verified: acc.verified,
             val_int8_certified: int8_certified,
             seconds,
         };
+        // Selection among epochs trained at full eps (the last epoch always
+        // qualifies) on IBP-verified accuracy; with QA-IBP, among the
+        // quantisation-aware epochs on the int8 model's certified accuracy.
+        let (eligible, score) = match cfg.qa_epochs {
+            0 => (self.ramp.at_full(end_t), acc.verified),
+            _ => (self.quant_aware(), int8_certified.unwrap_or(0.0)),
+        };
+        let eligible = eligible || epoch + 1 == cfg.epochs;
+        Ok((metrics, if eligible { score } else { f32::NEG_INFINITY }))
+    }
+
+    /// Prints the epoch, appends it to `metrics.jsonl` and redraws the plot.
+    fn report(&mut self, metrics: EpochMetrics) -> Result<()> {
+        let percent = |x: f32| format!("{:.2}%", 100.0 * x);
         println!(
-            "epoch {:>3}: {:.1}s loss {:.4} | val clean {:.2}% PGD {} verified {:.2}%{} at eps {}",
-            epoch + 1,
-            seconds,
+            "epoch {:>3}: {:.1}s loss {:.4} | val clean {} PGD {} verified {}{} at eps {}",
+            metrics.epoch,
+            metrics.seconds,
             metrics.loss,
-            100.0 * acc.clean,
-            pgd_acc.map_or("-".into(), |p| format!("{:.2}%", 100.0 * p)),
-            100.0 * acc.verified,
-            int8_certified.map_or(String::new(), |c| format!(
-                ", int8 certified {:.2}%",
-                100.0 * c
-            )),
-            cfg.eps
+            percent(metrics.val_clean),
+            metrics.val_pgd.map_or("-".into(), percent),
+            percent(metrics.val_verified),
+            metrics
+                .val_int8_certified
+                .map_or(String::new(), |c| format!(
+                    ", int8 certified {}",
+                    percent(c)
+                )),
+            metrics.eps
         );
-        append_metrics(&dir.metrics(), &metrics)?;
-        history.push(metrics);
+        append_metrics(&self.dir.metrics(), &metrics)?;
+        self.history.push(metrics);
+        let cfg = self.cfg;
         plot_curves(
-            &history,
-            &dir.plot(),
+            &self.history,
+            &self.dir.plot(),
             &format!(
                 "{} eps_train {} (validation at eps {})",
                 cfg.arch, cfg.eps_train, cfg.eps
             ),
-        )?;
-        // Select among epochs trained at full eps (the last epoch always
-        // qualifies) on IBP-verified accuracy; with QA-IBP, among the
-        // quantisation-aware epochs on the int8 model's certified accuracy.
-        let (eligible, score) = match cfg.qa_epochs {
-            0 => (eps_schedule.at_full(end_t), acc.verified),
-            _ => (quant_aware, int8_certified.unwrap_or(0.0)),
-        };
-        let eligible = eligible || epoch + 1 == cfg.epochs;
-        if eligible && progress.best_verified.is_none_or(|best| score >= best) {
-            progress.best_verified = Some(score);
-            progress.best_epoch = Some(epoch);
-            saved_form(&net)
-                .save_file(dir.best_model())
+        )
+    }
+
+    /// Saves the network as the kept model when `score` is the best so far.
+    fn keep_if_best(&mut self, score: f32) -> Result<()> {
+        if score.is_finite() && self.progress.best_verified.is_none_or(|best| score >= best) {
+            self.progress.best_verified = Some(score);
+            self.progress.best_epoch = Some(self.progress.epoch);
+            saved_form(&self.net)
+                .save_file(self.dir.best_model())
                 .map_err(|e| anyhow!("saving the best model: {e:?}"))?;
         }
-        progress.epoch += 1;
-        progress.batch = 0;
-        progress.activation_max = None;
-        save_checkpoint(dir, &net, &optimizer, &progress)?;
+        Ok(())
     }
-    Ok(progress)
+
+    /// Writes the checkpoint: network, optimiser state and progress.
+    fn checkpoint(&self) -> Result<()> {
+        let dir = self.dir;
+        std::fs::create_dir_all(dir.root())
+            .with_context(|| format!("creating {}", dir.root().display()))?;
+        saved_form(&self.net)
+            .save_file(dir.checkpoint_model())
+            .map_err(|e| anyhow!("saving the checkpoint model: {e:?}"))?;
+        self.optimizer
+            .save(dir.checkpoint_optimizer())
+            .map_err(|e| anyhow!("saving the optimiser state: {e:?}"))?;
+        dir.write_json(&dir.progress(), &self.progress)
+    }
 }
 
 /// `net` as it is saved. BatchNorm's running statistics are burn
@@ -257,21 +378,4 @@ pub fn train(
 /// run would lose that update). `valid` folds the update in first.
 fn saved_form(net: &Net) -> impl Module {
     net.clone().valid()
-}
-
-fn save_checkpoint(
-    dir: &RunDir,
-    net: &Net,
-    optimizer: &ModuleOptimizer,
-    progress: &Progress,
-) -> Result<()> {
-    std::fs::create_dir_all(dir.root())
-        .with_context(|| format!("creating {}", dir.root().display()))?;
-    saved_form(net)
-        .save_file(dir.checkpoint_model())
-        .map_err(|e| anyhow!("saving the checkpoint model: {e:?}"))?;
-    optimizer
-        .save(dir.checkpoint_optimizer())
-        .map_err(|e| anyhow!("saving the optimiser state: {e:?}"))?;
-    dir.write_json(&dir.progress(), progress)
 }

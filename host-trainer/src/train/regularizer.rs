@@ -4,7 +4,7 @@
 use burn::tensor::Tensor;
 use burn::tensor::activation::relu;
 
-use crate::ibp::Bounds;
+use crate::bounds::Bounds;
 
 /// `L_tight = mean_i relu(tau - r0 / mean(r_i)) / tau`: penalises layers
 /// whose bounds grew much wider than the input box.

@@ -1,7 +1,19 @@
-//! The per-batch schedules: the smoothed eps ramp of Shi et al. 2021 and
-//! the step-decayed learning rate.
+//! The per-batch schedules: the smoothed eps ramp of Shi et al. 2021 (and
+//! the budget it gives every batch) and the step-decayed learning rate.
 
 use serde::{Deserialize, Serialize};
+
+use super::TrainConfig;
+use crate::bounds::Perturbation;
+use crate::data::InputSpace;
+use crate::eps::Eps;
+
+/// eps of the box that feeds the warm-up regularisers while eps is still
+/// 0, for a uniform budget (images, in pixel units).
+const WARMUP_EPS: f32 = 1e-6;
+/// The same for a per-channel budget, as a fraction of it (features come
+/// in any unit, and a fixed eps could fall below their f32 resolution).
+const WARMUP_FRACTION: f32 = 1e-4;
 
 /// eps as a function of the global batch index: 0 until the ramp starts,
 /// then `alpha * t^4` for the first quarter of the ramp, then linear up to
@@ -53,6 +65,84 @@ impl EpsSchedule {
     /// True once eps has reached its final value at batch `t`.
     pub fn at_full(&self, t: u64) -> bool {
         t >= self.fin
+    }
+}
+
+/// Where the eps ramp stands at one batch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RampPoint {
+    /// The batch's budget.
+    pub perturbation: Perturbation,
+    /// `eps / eps_train` (1 when the training budget is 0).
+    pub progress: f32,
+    /// True when some eps is above 0.
+    pub active: bool,
+    /// True once eps has reached the training budget.
+    pub full: bool,
+    /// The eps of a uniform budget, or the ramp's fraction of a per-channel
+    /// one (what the progress bar, metrics and plot show).
+    pub shown: f32,
+}
+
+/// The budget of every batch: the smoothed ramp applied to the run's
+/// training budget.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EpsRamp {
+    schedule: EpsSchedule,
+    eps_train: Eps,
+    channels: usize,
+    space: InputSpace,
+}
+
+impl EpsRamp {
+    /// The ramp of `cfg` over `batches_per_epoch` batches an epoch.
+    pub fn new(cfg: &TrainConfig, batches_per_epoch: u64) -> Self {
+        let top = match &cfg.eps_train {
+            Eps::Uniform(e) => *e,
+            Eps::PerChannel(_) => 1.0,
+        };
+        EpsRamp {
+            schedule: EpsSchedule::new(top, cfg.ramp_start, cfg.ramp_length, batches_per_epoch),
+            eps_train: cfg.eps_train.clone(),
+            channels: cfg.channels(),
+            space: cfg.space.clone(),
+        }
+    }
+
+    /// The budget at global batch `t`.
+    pub fn at(&self, t: u64) -> RampPoint {
+        let shown = self.schedule.eps(t);
+        let (eps, progress, full) = match &self.eps_train {
+            Eps::Uniform(top) => {
+                let progress = if *top > 0.0 { shown / top } else { 1.0 };
+                (Eps::Uniform(shown), progress, shown >= *top)
+            }
+            Eps::PerChannel(_) => {
+                let progress = if self.eps_train.is_zero() { 1.0 } else { shown };
+                (self.eps_train.scaled(shown), progress, shown >= 1.0)
+            }
+        };
+        RampPoint {
+            active: !eps.is_zero(),
+            perturbation: Perturbation::new(&eps.values(self.channels), &self.space),
+            progress,
+            full,
+            shown,
+        }
+    }
+
+    /// The tiny box that feeds the warm-up regularisers while eps is 0.
+    pub fn warmup(&self) -> Perturbation {
+        let eps = match &self.eps_train {
+            Eps::Uniform(_) => Eps::Uniform(WARMUP_EPS),
+            Eps::PerChannel(_) => self.eps_train.scaled(WARMUP_FRACTION),
+        };
+        Perturbation::new(&eps.values(self.channels), &self.space)
+    }
+
+    /// True once eps has reached its final value at batch `t`.
+    pub fn at_full(&self, t: u64) -> bool {
+        self.schedule.at_full(t)
     }
 }
 

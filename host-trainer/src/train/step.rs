@@ -1,54 +1,68 @@
-//! One training step: the loss of a batch at the current eps, and the
-//! running sums an epoch reports.
+//! One training step, shared by `certnn train`, `certnn bench` and the
+//! tests: the loss of a batch at the current budget, and the running sums
+//! an epoch reports.
 
 use burn::tensor::{Int, Tensor};
+use serde::{Deserialize, Serialize};
 
-use super::{TrainConfig, regularizer};
+use super::regularizer;
+use super::schedule::RampPoint;
+use crate::bounds::Perturbation;
 use crate::ibp::{
-    Bounds, CleanInput, Mode, Training, cross_entropy, propagate, robust_loss, verified,
+    CleanInput, Grids, Mode, Training, cross_entropy, propagate, robust_loss, verified,
 };
 use crate::model::Net;
 
-/// eps of the box that feeds the regularisers while eps is still 0.
-const WARMUP_REG_EPS: f32 = 1e-6;
+/// What a step needs of the run's settings.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct StepConfig {
+    /// Weight of the clean loss once eps is at its maximum.
+    pub clean_weight: f32,
+    /// Weight lambda of the warm-up regularisers (0 disables them).
+    pub reg_lambda: f64,
+    /// Threshold tau of the warm-up regularisers.
+    pub reg_tau: f64,
+    /// Where BatchNorm takes its training statistics from.
+    pub clean_input: CleanInput,
+}
 
 /// The loss of one batch and what it tells about the batch.
-pub(super) struct Step {
-    pub(super) loss: Tensor<1>,
+pub struct Step {
+    /// The loss to minimise.
+    pub loss: Tensor<1>,
     /// Correct clean predictions, when the step carried the clean batch.
     clean_correct: Option<Tensor<1, Int>>,
     verified: Option<Tensor<1, Int>>,
 }
 
-/// Loss at eps: clean cross entropy while eps = 0, then the robust loss
-/// mixed with the clean loss at weight `w = 1 - (1 - clean_weight) * eps /
-/// eps_max`; plus the warm-up regularisers, weighted by `lambda * (1 - eps /
-/// eps_max)`, until eps is full. With `CleanInput::Centres` the clean terms
-/// (natural loss, BatchNorm statistics) are taken on the box centres and the
-/// clean batch is not carried once eps > 0.
-pub(super) fn training_step(
+/// Loss at the ramp point `at`: clean cross entropy while eps = 0, then the
+/// robust loss mixed with the clean loss at weight `w = 1 - (1 -
+/// clean_weight) * progress`; plus the warm-up regularisers (on the box of
+/// `warmup` while eps is still 0), weighted by `lambda * (1 - progress)`,
+/// until eps is full. With `CleanInput::Centres` the clean terms (natural
+/// loss, BatchNorm statistics) are taken on the box centres and the clean
+/// batch is not carried once eps > 0. `grids` makes the step
+/// quantisation-aware.
+pub fn training_step(
     net: &Net,
-    cfg: &TrainConfig,
+    step: &StepConfig,
     x: Tensor<4>,
     y: Tensor<1, Int>,
-    eps: f32,
-    activation_max: Option<&[f32]>,
+    at: &RampPoint,
+    warmup: &Perturbation,
+    grids: Option<Grids<'_>>,
 ) -> Step {
-    let progress = if cfg.eps_train > 0.0 {
-        eps / cfg.eps_train
+    let progress = at.progress;
+    let clean_weight = if at.active {
+        1.0 - (1.0 - step.clean_weight) * progress
     } else {
         1.0
     };
-    let clean_weight = if eps > 0.0 {
-        1.0 - (1.0 - cfg.clean_weight) * progress
-    } else {
-        1.0
-    };
-    let regularise = cfg.reg_lambda > 0.0 && eps < cfg.eps_train;
-    let box_eps = if eps > 0.0 { eps } else { WARMUP_REG_EPS };
-    let need_box = eps > 0.0 || regularise;
-    let carry_clean = !need_box || cfg.clean_input == CleanInput::Batch;
-    let input_box = need_box.then(|| Bounds::around(x.clone(), box_eps, 0.0, 1.0));
+    let regularise = step.reg_lambda > 0.0 && !at.full;
+    let need_box = at.active || regularise;
+    let carry_clean = !need_box || step.clean_input == CleanInput::Batch;
+    let box_of = if at.active { &at.perturbation } else { warmup };
+    let input_box = need_box.then(|| box_of.around(x.clone()));
     let input_radius = input_box.as_ref().map(|b| b.radius.clone().mean());
     let pass = propagate(
         net,
@@ -56,8 +70,8 @@ pub(super) fn training_step(
         input_box,
         Some(y.clone()),
         Mode::Train(Training {
-            clean_input: cfg.clean_input,
-            activation_max,
+            clean_input: step.clean_input,
+            quantized: grids,
         }),
         regularise,
     );
@@ -69,7 +83,7 @@ pub(super) fn training_step(
             .equal(y.clone())
             .int()
     });
-    let natural_logits = match cfg.clean_input {
+    let natural_logits = match step.clean_input {
         CleanInput::Batch => pass.logits,
         CleanInput::Centres => pass.centre_logits.or(pass.logits),
     };
@@ -79,7 +93,7 @@ pub(super) fn training_step(
     let robust_loss = pass
         .margins
         .as_ref()
-        .filter(|_| eps > 0.0 && clean_weight < 1.0)
+        .filter(|_| at.active && clean_weight < 1.0)
         .map(|m| robust_loss(m.clone(), y.clone()).mul_scalar(1.0 - clean_weight));
     let mut loss = match (clean_loss, robust_loss) {
         (Some(c), Some(r)) => c + r,
@@ -87,11 +101,12 @@ pub(super) fn training_step(
         (None, None) => unreachable!("a step has a clean or a robust term"),
     };
     if regularise && let Some(r0) = input_radius {
-        let reg = regularizer::tightness(&pass.preactivations, r0, cfg.reg_tau)
-            + regularizer::relu_balance(&pass.preactivations, cfg.reg_tau);
-        loss = loss + reg.mul_scalar(cfg.reg_lambda * f64::from(1.0 - progress));
+        let reg = regularizer::tightness(&pass.preactivations, r0, step.reg_tau)
+            + regularizer::relu_balance(&pass.preactivations, step.reg_tau);
+        loss = loss + reg.mul_scalar(step.reg_lambda * f64::from(1.0 - progress));
     }
-    let verified = (eps > 0.0)
+    let verified = at
+        .active
         .then(|| pass.margins.map(|m| verified(m).int()))
         .flatten();
     Step {
@@ -101,8 +116,9 @@ pub(super) fn training_step(
     }
 }
 
+/// The running sums of an epoch's steps.
 #[derive(Default)]
-pub(super) struct Sums {
+pub struct Sums {
     loss: f64,
     clean: i64,
     clean_samples: usize,
@@ -112,7 +128,8 @@ pub(super) struct Sums {
 }
 
 impl Sums {
-    pub(super) fn add(&mut self, step: &Step, n: usize) {
+    /// Adds a step over `n` samples.
+    pub fn add(&mut self, step: &Step, n: usize) {
         self.loss += f64::from(step.loss.clone().into_scalar::<f32>());
         if let Some(correct) = &step.clean_correct {
             self.clean += correct.clone().sum().into_scalar::<i64>();
@@ -125,14 +142,19 @@ impl Sums {
         self.samples += n;
         self.batches += 1;
     }
-    pub(super) fn loss(&self) -> f32 {
+
+    /// Mean loss per batch.
+    pub fn loss(&self) -> f32 {
         (self.loss / self.batches.max(1) as f64) as f32
     }
+
     /// Clean accuracy over the batches that carried the clean batch.
-    pub(super) fn clean(&self) -> Option<f32> {
+    pub fn clean(&self) -> Option<f32> {
         (self.clean_samples > 0).then(|| self.clean as f32 / self.clean_samples as f32)
     }
-    pub(super) fn verified(&self) -> f32 {
+
+    /// Verified fraction over all samples.
+    pub fn verified(&self) -> f32 {
         self.verified as f32 / self.samples.max(1) as f32
     }
 }

@@ -2,14 +2,17 @@
 
 use std::path::Path;
 
-use host_trainer::data::{Dataset, default_data_dir, load_mnist_dir};
+use host_trainer::data::{DataSource, Dataset, InputSpace, default_data_dir};
+use host_trainer::eps::Eps;
 use host_trainer::ibp::CleanInput;
 use host_trainer::model::Init;
-use host_trainer::train::{DataFiles, TrainConfig};
+use host_trainer::train::TrainConfig;
 
 /// The vendored MNIST digits: (train, test).
 pub fn digits() -> (Dataset, Dataset) {
-    let splits = load_mnist_dir(&default_data_dir()).expect("vendored data");
+    let splits = DataSource::image_folder(&default_data_dir())
+        .load()
+        .expect("vendored data");
     (splits.train, splits.test)
 }
 
@@ -18,11 +21,10 @@ pub fn digits() -> (Dataset, Dataset) {
 pub fn tiny_config(dir: &Path, images: usize, epochs: usize) -> (TrainConfig, Dataset) {
     let (train, _) = digits();
     let train = train.take(images);
-    let data = default_data_dir();
     let cfg = TrainConfig {
         arch: "mlp:64".into(),
-        eps_train: 0.05,
-        eps: 0.05,
+        eps_train: Eps::Uniform(0.05),
+        eps: Eps::Uniform(0.05),
         init: Init::ShiBn,
         epochs,
         batch_size: 64,
@@ -40,15 +42,12 @@ pub fn tiny_config(dir: &Path, images: usize, epochs: usize) -> (TrainConfig, Da
         val_fraction: 0.1,
         val_pgd_steps: 2,
         seed: 1,
-        data: DataFiles {
-            train_images: data.join("train-images-idx3-ubyte.gz"),
-            train_labels: data.join("train-labels-idx1-ubyte.gz"),
-            test_images: data.join("test-images-idx3-ubyte.gz"),
-            test_labels: data.join("test-labels-idx1-ubyte.gz"),
-        },
+        data: DataSource::image_folder(&default_data_dir()),
         command: "test".into(),
         input: train.shape,
-        classes: 10,
+        space: InputSpace::unit(1),
+        class_names: train.class_names.clone(),
+        channel_names: Vec::new(),
     };
     std::fs::create_dir_all(dir).unwrap();
     (cfg, train)

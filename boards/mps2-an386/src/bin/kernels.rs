@@ -1,0 +1,355 @@
+//! The DSP kernels against the scalar reference, on the Cortex-M4F (QEMU
+//! mps2-an386): exits 0 only when every result is bit-identical.
+//!
+//! 1. Dot products: 100,000 random rows of `Dsp::dot`, `dot2` and
+//!    `interval` against `Scalar`'s, with extreme values (-128 and 127
+//!    weights, activations of +-255, doubled centres of +-510, radii of
+//!    255), lengths that are not a multiple of 4 or 8, weights at odd
+//!    addresses and activations at misaligned ones.
+//! 2. Layers: random models (dense and convolutional, odd channel counts,
+//!    padding, strides, per-channel quantisers) run by the runtime with the
+//!    native (DSP) kernels and with `Scalar`: every prediction, certificate
+//!    and refinement must be equal.
+//!
+//! Each result is checked as it is made; the first difference is logged
+//! and ends the run with status 1.
+#![no_std]
+#![no_main]
+
+use cert_kernels::{Dsp, Kernels, Scalar};
+use cert_runtime::format::{
+    CertSpec, Conv2d, Dense, Header, InputSpec, Layer, ModelDesc, Output, Params, Requantize,
+};
+use cert_runtime::{Budget, Model, Quantizer, REFINE_DEPTH, Trail};
+use cortex_m_rt::entry;
+use mps2_an386::exit;
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+
+/// Random rows per kernel.
+const DOT_PRODUCTS: u32 = 100_000;
+/// Random models run both ways.
+const MODELS: u32 = 400;
+/// Longest random row.
+const MAX_ROW: usize = 300;
+
+#[entry]
+fn main() -> ! {
+    static mut WEIGHTS: [u8; 2 * MAX_ROW + 8] = [0; 2 * MAX_ROW + 8];
+    static mut ACTIVATIONS: [i16; 2 * MAX_ROW + 16] = [0; 2 * MAX_ROW + 16];
+    static mut ARENA: [u8; 24 * 1024] = [0; 24 * 1024];
+    static mut SCRATCH_A: [i16; 8192] = [0; 8192];
+    static mut SCRATCH_B: [i16; 8192] = [0; 8192];
+
+    let mut rng = SmallRng::seed_from_u64(0x5eed_0f_c3a7);
+    let dots = dot_products(&mut rng, WEIGHTS, ACTIVATIONS);
+    defmt::info!("dot products: {=u32} of each kernel, identical", dots);
+    let mut run = 0;
+    for index in 0..MODELS {
+        match one_model(&mut rng, ARENA, SCRATCH_A, SCRATCH_B) {
+            Ok(checks) => run += checks,
+            Err(what) => {
+                defmt::error!(
+                    "model {=u32}: the DSP kernels differ from the scalar ones in {=str}",
+                    index,
+                    what
+                );
+                exit::exit(false);
+            }
+        }
+    }
+    defmt::info!(
+        "layers: {=u32} random models, {=u32} predictions, certificates and refinements, identical",
+        MODELS,
+        run
+    );
+    exit::exit(true)
+}
+
+/// A weight byte: often an extreme.
+fn weight(rng: &mut SmallRng) -> u8 {
+    match rng.random_range(0..8) {
+        0 => 0x80, // -128
+        1 => 0x7f, // 127
+        2 => 0,
+        _ => rng.random(),
+    }
+}
+
+/// An activation in `[-limit, limit]`: often an extreme.
+fn activation(rng: &mut SmallRng, low: i16, high: i16) -> i16 {
+    match rng.random_range(0..6) {
+        0 => low,
+        1 => high,
+        _ => rng.random_range(low..=high),
+    }
+}
+
+/// Compares the kernels on random rows; exits on the first difference.
+fn dot_products(rng: &mut SmallRng, weights: &mut [u8], activations: &mut [i16]) -> u32 {
+    for i in 0..DOT_PRODUCTS {
+        let len = match rng.random_range(0..4) {
+            0 => rng.random_range(0..=16),
+            _ => rng.random_range(0..=MAX_ROW),
+        };
+        // Weights at any byte offset; activations at an even or odd element.
+        let (w_at, x_at) = (rng.random_range(0..4), rng.random_range(0..2));
+        for w in weights.iter_mut() {
+            *w = weight(rng);
+        }
+        let (w0, rest) = weights[w_at..].split_at(len);
+        let w1 = &rest[..len];
+        let point = &mut activations[x_at..x_at + len + 4];
+        for x in point.iter_mut() {
+            *x = activation(rng, -255, 255);
+        }
+        let point = &*point;
+        if Dsp::dot(w0, point) != Scalar::dot(w0, point) {
+            fail_dot(i, "dot", len);
+        }
+        if Dsp::dot2(w0, w1, point) != Scalar::dot2(w0, w1, point) {
+            fail_dot(i, "dot2", len);
+        }
+        let interval = &mut activations[x_at..x_at + 2 * len + 8];
+        for (k, v) in interval.iter_mut().enumerate() {
+            // Slots 4..8 of every group of 8 hold radii.
+            *v = if k % 8 >= 4 {
+                activation(rng, 0, 255)
+            } else {
+                activation(rng, -510, 510)
+            };
+        }
+        if Dsp::interval(w0, interval) != Scalar::interval(w0, interval) {
+            fail_dot(i, "interval", len);
+        }
+    }
+    DOT_PRODUCTS
+}
+
+fn fail_dot(index: u32, kernel: &str, len: usize) -> ! {
+    defmt::error!(
+        "dot product {=u32}: {=str} differs from the scalar kernel (row of {=usize})",
+        index,
+        kernel,
+        len
+    );
+    exit::exit(false)
+}
+
+/// Takes `n` bytes off the front of the arena.
+fn take<'a>(arena: &mut &'a mut [u8], n: usize) -> &'a mut [u8] {
+    let (head, tail) = core::mem::take(arena).split_at_mut(n);
+    *arena = tail;
+    head
+}
+
+/// The parameters of a layer with `channels` outputs and `fan_in` weights
+/// each, carved from the arena: random weights, biases within the
+/// accumulator headroom, and a requantisation that keeps outputs spread.
+fn params<'a>(
+    rng: &mut SmallRng,
+    arena: &mut &'a mut [u8],
+    channels: usize,
+    fan_in: usize,
+    logits: bool,
+) -> Params<'a> {
+    let weights = take(arena, channels * fan_in);
+    for w in weights.iter_mut() {
+        *w = weight(rng);
+    }
+    let bias = take(arena, 4 * channels);
+    for b in bias.chunks_exact_mut(4) {
+        let spread = (fan_in as i32) * 2000;
+        b.copy_from_slice(&rng.random_range(-spread..=spread).to_le_bytes());
+    }
+    let output = if logits {
+        Output::Logits { scale: 1.0 }
+    } else {
+        let multiplier = take(arena, 4 * channels);
+        for m in multiplier.chunks_exact_mut(4) {
+            m.copy_from_slice(&rng.random_range(1i32 << 30..i32::MAX).to_le_bytes());
+        }
+        let shift = take(arena, channels);
+        // Outputs of about +-30 levels: acc ~ sqrt(fan_in) * 64 * 128.
+        let bits = 13 + (usize::BITS - fan_in.leading_zeros()) / 2;
+        for s in shift.iter_mut() {
+            *s = (30 + bits as u8 - 5).min(62);
+        }
+        let zero_point = rng.random_range(-128..=0);
+        Output::Requantize(Requantize {
+            multiplier,
+            shift,
+            zero_point,
+            min: if rng.random_bool(0.7) {
+                zero_point
+            } else {
+                -128
+            },
+            max: 127,
+            scale: 1.0,
+        })
+    };
+    Params {
+        weights,
+        bias,
+        output,
+    }
+}
+
+/// A random valid model in the arena, run with both kernels: predict,
+/// certify at a random budget and at the model's, and refine. `Err` names
+/// what differed; `Ok` counts the results compared.
+fn one_model(
+    rng: &mut SmallRng,
+    arena: &mut [u8],
+    scratch_a: &mut [i16],
+    scratch_b: &mut [i16],
+) -> Result<u32, &'static str> {
+    let mut arena = arena;
+    let conv = rng.random_bool(0.5);
+    let (channels, height, width) = if conv {
+        (
+            rng.random_range(1..=3),
+            rng.random_range(3..=8),
+            rng.random_range(3..=8),
+        )
+    } else {
+        (rng.random_range(1..=40), 1, 1)
+    };
+    let quantizers = take(&mut arena, 17 * channels);
+    let eps = take(&mut arena, 4 * channels);
+    for (q, e) in quantizers.chunks_exact_mut(17).zip(eps.chunks_exact_mut(4)) {
+        let quantizer = Quantizer {
+            scale: rng.random_range(1..=8) as f32 / 255.0,
+            offset: if rng.random_bool(0.3) {
+                rng.random_range(-0.2..=0.2)
+            } else {
+                0.0
+            },
+            zero_point: rng.random_range(-128..=0),
+            domain_min: 0.0,
+            domain_max: 1.0,
+        };
+        q.copy_from_slice(&quantizer.encode());
+        e.copy_from_slice(&rng.random_range(0.0f32..=0.1).to_le_bytes());
+    }
+    let mut layers = heapless::Vec::<Layer<'_>, { cert_runtime::MAX_LAYERS }>::new();
+    let (mut c, mut h, mut w) = (channels, height, width);
+    if conv {
+        for _ in 0..rng.random_range(1..=2) {
+            let kernel = [
+                rng.random_range(1..=h.min(3)) as u8,
+                rng.random_range(1..=w.min(3)) as u8,
+            ];
+            let stride = [rng.random_range(1..=2u8), rng.random_range(1..=2u8)];
+            let padding = [
+                rng.random_range(0..kernel[0]),
+                rng.random_range(0..kernel[1]),
+            ];
+            let out_channels = rng.random_range(1..=9);
+            let fan_in = c * usize::from(kernel[0]) * usize::from(kernel[1]);
+            let layer = Conv2d {
+                in_channels: c as u16,
+                out_channels: out_channels as u16,
+                kernel,
+                stride,
+                padding,
+                params: params(rng, &mut arena, out_channels, fan_in, false),
+            };
+            let side = |size: usize, i: usize| {
+                (size + 2 * usize::from(padding[i]) - usize::from(kernel[i]))
+                    / usize::from(stride[i])
+                    + 1
+            };
+            (c, h, w) = (out_channels, side(h, 0), side(w, 1));
+            let _ = layers.push(Layer::Conv2d(layer));
+        }
+    }
+    let mut features = c * h * w;
+    for _ in 0..rng.random_range(0..=2) {
+        let outputs = rng.random_range(1..=13);
+        let layer = Dense {
+            inputs: features as u32,
+            outputs: outputs as u32,
+            params: params(rng, &mut arena, outputs, features, false),
+        };
+        features = outputs;
+        let _ = layers.push(Layer::Dense(layer));
+    }
+    let classes = rng.random_range(2..=5);
+    let _ = layers.push(Layer::Dense(Dense {
+        inputs: features as u32,
+        outputs: classes as u32,
+        params: params(rng, &mut arena, classes, features, true),
+    }));
+    let desc = ModelDesc {
+        header: Header {
+            input: InputSpec {
+                channels: channels as u16,
+                height: height as u16,
+                width: width as u16,
+                quantizers,
+                names: "",
+            },
+            certification: CertSpec {
+                eps,
+                refine_boxes: 16,
+            },
+            classes: classes as u16,
+            class_names: "",
+            description: "",
+        },
+        layers,
+    };
+    let Ok(native) = Model::from_desc(desc) else {
+        return Err("building the model (the generator made an invalid one)");
+    };
+    let scalar = native.clone().with_kernels::<Scalar>();
+    let n = native.input_len();
+    let mut input = [0f32; 8 * 8 * 3];
+    let input = &mut input[..n];
+    let (mut ce_a, mut ce_b) = ([0f32; 8 * 8 * 3], [0f32; 8 * 8 * 3]);
+    let (mut trail_a, mut trail_b) = (Trail::<REFINE_DEPTH>::new(), Trail::<REFINE_DEPTH>::new());
+    let mut checks = 0;
+    for _ in 0..4 {
+        for x in input.iter_mut() {
+            *x = match rng.random_range(0..8) {
+                0 => 0.0,
+                1 => 1.0,
+                _ => rng.random_range(0.0..=1.0),
+            };
+        }
+        let input = &*input;
+        if native.predict(input, scratch_a) != scalar.predict(input, scratch_b) {
+            return Err("predict");
+        }
+        let budget = Budget::uniform(rng.random_range(0.0..=0.2));
+        for budget in [budget, native.budget()] {
+            if native.certify(input, budget, scratch_a) != scalar.certify(input, budget, scratch_b)
+            {
+                return Err("certify");
+            }
+        }
+        let a = native.refine(
+            input,
+            native.budget(),
+            16,
+            scratch_a,
+            &mut trail_a,
+            &mut ce_a[..n],
+        );
+        let b = scalar.refine(
+            input,
+            scalar.budget(),
+            16,
+            scratch_b,
+            &mut trail_b,
+            &mut ce_b[..n],
+        );
+        if a != b || ce_a[..n] != ce_b[..n] {
+            return Err("refine");
+        }
+        checks += 4;
+    }
+    Ok(checks)
+}

@@ -1,0 +1,181 @@
+//! Certifies (and refines) the embedded test vectors on a Cortex-M4F (QEMU
+//! mps2-an386) at the model's own budget and checks every certificate,
+//! refined verdict and counterexample against the host's, bit for bit.
+//!
+//! Logs each case and a summary with defmt over semihosting, drives the
+//! certified decision gate on the board's two user LEDs and reads them
+//! back, and exits with status 0 only when every case matched.
+#![no_std]
+#![no_main]
+
+use cert_app::{Buffers, CaseCheck, Tally, check_case};
+use cert_runtime::gate::CertifiedGate;
+use cert_runtime::vectors::Vectors;
+use cert_runtime::{Model, REFINE_DEPTH, Trail, Verdict};
+use cortex_m_rt::entry;
+use mps2_an386::count::Counter;
+use mps2_an386::leds::{self, Led};
+use mps2_an386::{INPUT_LEN, MODEL, SCRATCH_LEN, VECTORS, exit, stack};
+
+#[entry]
+fn main() -> ! {
+    static mut SCRATCH: [i16; SCRATCH_LEN] = [0; SCRATCH_LEN];
+    static mut INPUT: [f32; INPUT_LEN] = [0.0; INPUT_LEN];
+    static mut COUNTEREXAMPLE: [f32; INPUT_LEN] = [0.0; INPUT_LEN];
+    static mut TRAIL: Trail<REFINE_DEPTH> = Trail::new();
+
+    stack::paint();
+    let peripherals = cortex_m::Peripherals::take().expect("peripherals taken once");
+    let counter = Counter::new(peripherals.SYST);
+    let mut buffers = Buffers {
+        scratch: SCRATCH,
+        counterexample: COUNTEREXAMPLE,
+    };
+    let passed = run(counter, &mut buffers, INPUT, TRAIL);
+    defmt::info!("stack: peak={=u32} bytes", stack::peak());
+    exit::exit(passed)
+}
+
+/// Checks every case; true when all matched the host.
+fn run(
+    mut counter: Counter,
+    buffers: &mut Buffers<'_>,
+    input: &mut [f32],
+    trail: &mut Trail<REFINE_DEPTH>,
+) -> bool {
+    let model = match Model::from_bytes(MODEL) {
+        Ok(model) => model,
+        Err(e) => {
+            defmt::error!("model: {}", e);
+            return false;
+        }
+    };
+    let vectors = match Vectors::from_bytes(VECTORS).and_then(|v| v.check_model(MODEL).map(|()| v))
+    {
+        Ok(vectors) => vectors,
+        Err(e) => {
+            defmt::error!("vectors: {}", e);
+            return false;
+        }
+    };
+    let calibrated = counter.calibrate();
+    let Ok(mut gate) = CertifiedGate::new(Led::ACT, Led::FALL_BACK);
+    defmt::info!(
+        "model: {=usize} inputs, {=usize} classes, {=usize} parameters, eps {=f32} (channel 0), refine {=u32} boxes; {=usize} cases",
+        model.input_len(),
+        model.classes(),
+        model.parameter_count(),
+        model.budget().eps(0).unwrap_or(0.0),
+        model.refine_boxes(),
+        vectors.len()
+    );
+    let mut tally = Tally::default();
+    for (index, case) in vectors.cases().enumerate() {
+        let checked = case
+            .input_into(input)
+            .and_then(|x| check_case(&model, &case, x, buffers, trail, &mut counter));
+        let check = match checked {
+            Ok(check) => check,
+            Err(e) => {
+                defmt::error!("case {=usize}: {}", index, e);
+                tally.fail();
+                continue;
+            }
+        };
+        let Ok(decision) = gate.decide(check.certificate.class, check.proven());
+        let acted = matches!(decision, cert_runtime::gate::Decision::Act { .. });
+        let leds_ok = leds::levels() == if acted { 0b01 } else { 0b10 };
+        let consistent = check.predicted == check.certificate.class;
+        let ok = check.host && consistent && leds_ok && acted == check.proven();
+        log_case(index, case.label, &check, ok);
+        if !check.host {
+            defmt::error!(
+                "case {=usize}: device {} refined {} host {}",
+                index,
+                check.certificate,
+                check.refinement,
+                case.expected
+            );
+        }
+        if !consistent {
+            defmt::error!(
+                "case {=usize}: predict gives class {=usize}, certify {=usize}",
+                index,
+                check.predicted,
+                check.certificate.class
+            );
+        }
+        if !leds_ok {
+            defmt::error!(
+                "case {=usize}: gate decided {}, LEDs read {=u32:#04b}",
+                index,
+                decision,
+                leds::levels()
+            );
+        }
+        tally.record(case.label, &check, acted, ok);
+    }
+    summarize(&tally, calibrated && counter.in_range())
+}
+
+fn log_case(index: usize, label: Option<u16>, check: &CaseCheck, ok: bool) {
+    let cert = &check.certificate;
+    let (verdict, boxes) = match &check.refinement {
+        Some(r) => (
+            match r.verdict {
+                Verdict::Certified => "certified",
+                Verdict::Refuted => "refuted",
+                Verdict::Unknown => "unknown",
+            },
+            r.boxes,
+        ),
+        None => ("-", 1),
+    };
+    defmt::info!(
+        "case {=usize}: label={=?} class={=usize} certified={=bool} min_margin={=i32} refined={=str} boxes={=u32} predict={=u32} certify={=u32} refine={=u32} {=str}",
+        index,
+        label,
+        cert.class,
+        cert.certified,
+        cert.min_margin(),
+        verdict,
+        boxes,
+        check.predict,
+        check.certify,
+        check.refine,
+        if ok { "match" } else { "MISMATCH" }
+    );
+}
+
+/// Logs the summary; true when there were cases and all matched.
+/// `counted` says whether the instruction counts are trustworthy.
+fn summarize(t: &Tally, counted: bool) -> bool {
+    defmt::info!(
+        "summary: cases={=u32} matched={=u32} certified={=u32} refined={=u32} refuted={=u32} acted={=u32} labelled={=u32} correct={=u32} proven_correct={=u32}",
+        t.cases,
+        t.matched,
+        t.certified,
+        t.refined,
+        t.refuted,
+        t.acted,
+        t.labelled,
+        t.correct,
+        t.proven_correct
+    );
+    if counted && t.cases > 0 && t.predict > 0 {
+        let uncertified = t.cases - t.certified;
+        defmt::info!(
+            "instructions: predict={=u64} certify={=u64} certified={=u64} uncertified={=u64} refine={=u64} boxes={=u64} ratio={=f32} (means per case; refine per refined case)",
+            Tally::mean(t.predict, t.cases),
+            Tally::mean(t.certify, t.cases),
+            Tally::mean(t.certify_certified, t.certified),
+            Tally::mean(t.certify - t.certify_certified, uncertified),
+            Tally::mean(t.refine, t.refinements),
+            Tally::mean(t.boxes, t.refinements),
+            t.certify as f32 / t.predict as f32
+        );
+    } else {
+        defmt::warn!("instructions: not counted");
+    }
+    t.passed()
+}

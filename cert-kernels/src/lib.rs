@@ -1,0 +1,157 @@
+//! # cert-kernels
+//!
+//! The inner loops of `cert-runtime`: dot products of int8 weight rows
+//! (borrowed from flash, any alignment) with activations held as `i16` in
+//! a *packed* order, for inference (one value per input) and for interval
+//! certification (a doubled centre and a radius per input).
+//!
+//! Two implementations with one contract:
+//!
+//! - [`Scalar`]: portable Rust, the reference. The host and every other
+//!   target run it.
+//! - [`Dsp`] (only on ARMv7E-M, `thumbv7em-*`): hand-written SXTB16 /
+//!   SMLAD loops, the only `unsafe` code of the project, in `dsp.rs`, behind
+//!   safe wrappers that check every length and alignment first. [`Native`]
+//!   is `Dsp` where it exists and `Scalar` elsewhere.
+//!
+//! Both compute exact integer sums; the loader's accumulator-headroom rule
+//! (see `dsp.rs`) keeps every partial sum inside `i32`, so the order of
+//! the additions cannot change a result and the two are bit-identical. The
+//! differential tests (host proptests here, and `boards/mps2-an386`'s
+//! `kernels` program in QEMU) check it.
+//!
+//! ## Packed order
+//!
+//! The DSP extension multiplies two 16-bit lanes at once, and SXTB16 splits
+//! four int8 weights `w0 w1 w2 w3` into the lane pairs `(w0, w2)` and
+//! `(w1, w3)`. Activations are therefore stored in groups of four as
+//! `x0 x2 x1 x3` ([`point_slot`]), and interval activations as eight values
+//! per group, `c0 c2 c1 c3 r0 r2 r1 r3` ([`centre_slot`], [`radius_slot`]).
+//! A kernel covers the whole groups of a row (`4 * (len / 4)` weights); the
+//! caller adds the last `len % 4` terms with [`point_tail`] and
+//! [`interval_tail`], which read the partial last group in the same order.
+#![no_std]
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+#[cfg(dsp_kernels)]
+mod dsp;
+mod scalar;
+
+#[cfg(dsp_kernels)]
+pub use dsp::Dsp;
+pub use scalar::Scalar;
+
+/// The fastest kernels of the target: [`Dsp`] on ARMv7E-M, else [`Scalar`].
+#[cfg(dsp_kernels)]
+pub type Native = Dsp;
+/// The fastest kernels of the target: [`Dsp`] on ARMv7E-M, else [`Scalar`].
+#[cfg(not(dsp_kernels))]
+pub type Native = Scalar;
+
+/// Values per group of the packed order.
+pub const GROUP: usize = 4;
+
+/// Lane of each value of a group: `x0 x2 x1 x3`.
+const LANE: [usize; GROUP] = [0, 2, 1, 3];
+
+/// Slot of value `i` in a packed point buffer.
+#[inline(always)]
+pub const fn point_slot(i: usize) -> usize {
+    (i & !(GROUP - 1)) | LANE[i & (GROUP - 1)]
+}
+
+/// Slot of the doubled centre of value `i` in a packed interval buffer.
+#[inline(always)]
+pub const fn centre_slot(i: usize) -> usize {
+    (2 * (i & !(GROUP - 1))) | LANE[i & (GROUP - 1)]
+}
+
+/// Slot of the radius of value `i` in a packed interval buffer.
+#[inline(always)]
+pub const fn radius_slot(i: usize) -> usize {
+    centre_slot(i) + GROUP
+}
+
+/// `i16` elements of a packed point buffer of `n` values.
+pub const fn point_len(n: usize) -> usize {
+    n.div_ceil(GROUP) * GROUP
+}
+
+/// `i16` elements of a packed interval buffer of `n` values.
+pub const fn interval_len(n: usize) -> usize {
+    2 * point_len(n)
+}
+
+/// Weights a kernel covers in a row of `len`: the whole groups.
+pub const fn whole_groups(len: usize) -> usize {
+    len & !(GROUP - 1)
+}
+
+/// Multiply-accumulate kernels over packed activations.
+///
+/// Every method covers the whole groups ([`whole_groups`]) that its weight
+/// rows and its activations both hold (for [`Kernels::dot2`], the shorter
+/// row's), and returns the sum of those terms modulo 2^32: the exact sum
+/// whenever it fits in `i32`, which the model loader's headroom rule
+/// guarantees for every row of a loaded model.
+pub trait Kernels {
+    /// `(sum_k w0[k] x[k], sum_k w1[k] x[k])` over two rows sharing the
+    /// activations `x` (packed point order).
+    fn dot2(w0: &[u8], w1: &[u8], x: &[i16]) -> (i32, i32);
+
+    /// `sum_k w[k] x[k]` (packed point order).
+    fn dot(w: &[u8], x: &[i16]) -> i32;
+
+    /// `(sum_k w[k] c[k], sum_k |w[k]| r[k])` over packed interval
+    /// activations `cr`.
+    fn interval(w: &[u8], cr: &[i16]) -> (i32, i32);
+}
+
+/// The terms of the last, partial group of a row: weights `w` (fewer than
+/// four) against the group of packed point activations `x` that holds them.
+#[inline]
+pub fn point_tail(w: &[u8], x: &[i16]) -> i32 {
+    w.iter()
+        .enumerate()
+        .map(|(k, &w)| i32::from(w as i8) * i32::from(x[point_slot(k)]))
+        .sum()
+}
+
+/// The terms of the last, partial group of a row against packed interval
+/// activations `cr` (the eight slots of that group): `(sum w c, sum |w| r)`.
+#[inline]
+pub fn interval_tail(w: &[u8], cr: &[i16]) -> (i32, i32) {
+    let (mut mid, mut rad) = (0i32, 0i32);
+    for (k, &w) in w.iter().enumerate() {
+        let w = i32::from(w as i8);
+        mid += w * i32::from(cr[centre_slot(k)]);
+        rad += w.abs() * i32::from(cr[radius_slot(k)]);
+    }
+    (mid, rad)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_are_a_permutation_within_each_group() {
+        for n in 0..64 {
+            let mut seen = [false; 128];
+            for i in 0..n {
+                for slot in [centre_slot(i), radius_slot(i)] {
+                    assert!(slot < interval_len(n));
+                    assert!(!seen[slot]);
+                    seen[slot] = true;
+                }
+                assert!(point_slot(i) < point_len(n));
+                assert_eq!(point_slot(i) / GROUP, i / GROUP);
+                assert_eq!(centre_slot(i) / (2 * GROUP), i / GROUP);
+            }
+        }
+        assert_eq!([0, 1, 2, 3].map(point_slot), [0, 2, 1, 3]);
+        assert_eq!([4, 5, 6, 7].map(centre_slot), [8, 10, 9, 11]);
+        assert_eq!([4, 5, 6, 7].map(radius_slot), [12, 14, 13, 15]);
+    }
+}

@@ -1,0 +1,126 @@
+//! The input quantiser: how one channel's real values become int8, the one
+//! rounding rule of the input, and the integer box of an eps box.
+//!
+//! `q = clamp(round((x - offset) / scale) + zero_point, -128, 127)` is
+//! monotone non-decreasing in `x` (IEEE subtraction of a constant and
+//! division by a positive constant are monotone, and `micromath`'s round
+//! is monotone), so an eps box in real units maps to an integer box that
+//! contains the quantisation of every point of it.
+
+use micromath::F32Ext;
+
+/// One input channel's quantiser and domain.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Quantizer {
+    /// Real value of one quantisation step (finite, > 0).
+    pub scale: f32,
+    /// Real value subtracted before scaling (0 for image pixels).
+    pub offset: f32,
+    /// Integer the offset maps to; the first layer reads `q - zero_point`.
+    pub zero_point: i8,
+    /// Smallest valid real input value (e.g. 0.0 for pixels).
+    pub domain_min: f32,
+    /// Largest valid real input value (e.g. 1.0 for pixels).
+    pub domain_max: f32,
+}
+
+impl Quantizer {
+    /// Bytes of one encoded quantiser: scale, offset (f32 LE), zero point
+    /// (i8), domain min and max (f32 LE).
+    pub const ENCODED_LEN: usize = 17;
+
+    /// The quantiser that spans `[min, max]` with all 256 int8 levels:
+    /// scale `(max - min) / 255`, offset `min`, zero point -128. For
+    /// `[0, 1]` it is the pixel quantiser `q = round(255 x) - 128`, exact
+    /// on 8-bit images.
+    pub fn spanning(min: f32, max: f32) -> Quantizer {
+        Quantizer {
+            scale: (max - min) / 255.0,
+            offset: min,
+            zero_point: -128,
+            domain_min: min,
+            domain_max: max,
+        }
+    }
+
+    /// Decodes the wire form (FORMAT.md section 2.2).
+    pub fn decode(b: &[u8; Self::ENCODED_LEN]) -> Quantizer {
+        let f = |at: usize| f32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
+        Quantizer {
+            scale: f(0),
+            offset: f(4),
+            zero_point: b[8] as i8,
+            domain_min: f(9),
+            domain_max: f(13),
+        }
+    }
+
+    /// The wire form.
+    pub fn encode(&self) -> [u8; Self::ENCODED_LEN] {
+        let mut b = [0; Self::ENCODED_LEN];
+        b[0..4].copy_from_slice(&self.scale.to_le_bytes());
+        b[4..8].copy_from_slice(&self.offset.to_le_bytes());
+        b[8] = self.zero_point as u8;
+        b[9..13].copy_from_slice(&self.domain_min.to_le_bytes());
+        b[13..17].copy_from_slice(&self.domain_max.to_le_bytes());
+        b
+    }
+
+    /// True when the arithmetic below is defined for every value of the
+    /// domain: finite positive scale, finite offset, finite non-empty domain.
+    pub fn is_valid(&self) -> bool {
+        self.scale.is_finite()
+            && self.scale > 0.0
+            && self.offset.is_finite()
+            && self.domain_min.is_finite()
+            && self.domain_max.is_finite()
+            && self.domain_min <= self.domain_max
+    }
+
+    /// True when `x` is a valid input of this channel.
+    pub fn contains(&self, x: f32) -> bool {
+        x >= self.domain_min && x <= self.domain_max
+    }
+
+    /// Quantises one real value (FORMAT.md section 4.1). `x` should be
+    /// finite; a NaN maps to the zero point plus 0.
+    #[inline]
+    pub fn quantize(&self, x: f32) -> i8 {
+        let steps = F32Ext::round((x - self.offset) / self.scale) as i32;
+        steps
+            .saturating_add(i32::from(self.zero_point))
+            .clamp(i32::from(i8::MIN), i32::from(i8::MAX)) as i8
+    }
+
+    /// The real box `[x - eps, x + eps]` intersected with the domain.
+    #[inline]
+    pub fn real_box(&self, x: f32, eps: f32) -> (f32, f32) {
+        (
+            (x - eps).max(self.domain_min),
+            (x + eps).min(self.domain_max),
+        )
+    }
+
+    /// Integer bounds `[lo, hi]` of the quantised values reachable from
+    /// `x` within `eps`, intersected with the domain; `None` unless `x` is
+    /// finite and `eps >= 0`.
+    #[inline]
+    pub fn quantize_box(&self, x: f32, eps: f32) -> Option<(i8, i8)> {
+        if !(x.is_finite() && eps >= 0.0) {
+            return None;
+        }
+        let (lo, hi) = self.real_box(x, eps);
+        Some((self.quantize(lo), self.quantize(hi)))
+    }
+
+    /// A real value in `[lo, hi]` that quantises to `q`: the centre of
+    /// `q`'s step, moved into the interval; `None` when that value does not
+    /// quantise to `q` (then the interval holds no value that does, or the
+    /// step is narrower than the f32 spacing there).
+    pub fn representative(&self, q: i8, lo: f32, hi: f32) -> Option<f32> {
+        let steps = f32::from(i16::from(q) - i16::from(self.zero_point));
+        let x = (self.offset + self.scale * steps).max(lo).min(hi);
+        (x >= lo && x <= hi && self.quantize(x) == q).then_some(x)
+    }
+}
