@@ -74,5 +74,10 @@ for board in "${boards[@]}"; do
 done
 
 if [ "$run" = true ]; then
+    # QEMU emulates the MPS2 AN386 only; other boards run on their hardware.
+    if [ "${boards[0]}" != mps2-an386 ]; then
+        echo "boards/build.sh: --run runs mps2-an386 in QEMU; flash ${boards[0]} with its own runner (see boards/README.md)" >&2
+        exit 2
+    fi
     exec ./run-qemu.sh "$dir/${boards[0]}"
 fi

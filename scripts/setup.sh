@@ -13,6 +13,7 @@ fi
 packages=()
 command -v qemu-system-arm >/dev/null || packages+=(qemu-system-arm)
 command -v timeout >/dev/null || packages+=(coreutils)
+command -v c++ >/dev/null || packages+=(g++)  # mimalloc, libfuzzer-sys
 target=thumbv7em-none-eabihf
 libdir=$(rustc --print target-libdir --target "$target" 2>/dev/null || true)
 if ! { [ -n "$libdir" ] && compgen -G "$libdir/libcore-*.rlib" >/dev/null; }; then
@@ -26,6 +27,11 @@ if [ ${#packages[@]} -gt 0 ]; then
     as_root apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >&2
 fi
+for component in rustfmt clippy; do
+    if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1; then
+        rustup component add "$component" >&2
+    fi
+done
 if ! command -v defmt-print >/dev/null; then
     echo "setup: installing defmt-print (about 2 minutes)" >&2
     cargo install defmt-print --locked --quiet

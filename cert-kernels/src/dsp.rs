@@ -1,7 +1,8 @@
 //! The DSP kernels for ARMv7E-M (Cortex-M4/M7): two 16-bit multiplies per
 //! SMLAD, four int8 weights per load. The only `unsafe` code of the
-//! project: three `asm!` loops, each behind a safe function that checks
-//! every length and the alignment of the activations before it runs.
+//! project: three `asm!` loops in `unsafe fn`s whose contracts are written
+//! on them, called only from two safe functions that check every length,
+//! and the alignment of the activations, once per call.
 //!
 //! # Why every lane and accumulator is exact
 //!
@@ -28,13 +29,13 @@
 //! any offset of a model file in flash. Activations are read with `LDRD` /
 //! `LDM`, which need word alignment: the wrappers check it and fall back to
 //! [`Scalar`] otherwise (the runtime always aligns its buffers). Each loop
-//! processes two groups of four weights per iteration; an odd last group is
-//! added by [`Scalar`].
+//! covers two groups of four weights per iteration; an odd last group is
+//! added in Rust.
 #![allow(unsafe_code)]
 
 use core::arch::asm;
 
-use crate::{GROUP, Kernels, Scalar};
+use crate::{GROUP, Kernels, Scalar, centre_slot, point_slot, radius_slot};
 
 /// ARMv7E-M DSP kernels (SXTB16, SMLAD), bit-identical to [`Scalar`].
 #[derive(Debug, Clone, Copy)]
@@ -45,192 +46,291 @@ fn word_aligned(x: &[i16]) -> bool {
     (x.as_ptr() as usize).is_multiple_of(4)
 }
 
-/// Splits `groups` into the pairs the asm loops take and an odd last group.
-fn pairs_and_rest(groups: usize) -> (usize, usize) {
-    (groups / 2, groups / 2 * 2 * GROUP)
+/// How a row of `fan_in` weights splits: pairs of groups for the asm
+/// loops, and whether an odd last group is left (at `2 * GROUP * pairs`).
+#[derive(Clone, Copy)]
+struct Split {
+    pairs: usize,
+    odd: bool,
 }
 
-/// [`Scalar`]'s kernels, out of line: the fallback and the odd last group
-/// are rare, and inlining them into every DSP kernel would cost flash.
+impl Split {
+    fn of(fan_in: usize) -> Split {
+        let groups = fan_in / GROUP;
+        Split {
+            pairs: groups / 2,
+            odd: groups % 2 == 1,
+        }
+    }
+
+    /// Weights the asm loops cover.
+    fn done(self) -> usize {
+        2 * GROUP * self.pairs
+    }
+}
+
+/// The odd last group of a row: four weights against their packed
+/// activations.
+#[inline(always)]
+fn group_dot(w: &[u8], x: &[i16]) -> i32 {
+    let mut sum = 0i32;
+    for (k, &w) in w.iter().enumerate().take(GROUP) {
+        sum = sum.wrapping_add(i32::from(w as i8) * i32::from(x[point_slot(k)]));
+    }
+    sum
+}
+
+/// `(sum w c, sum |w| r)` over the odd last group of a row.
+#[inline(always)]
+fn group_interval(w: &[u8], cr: &[i16]) -> (i32, i32) {
+    let (mut mid, mut rad) = (0i32, 0i32);
+    for (k, &w) in w.iter().enumerate().take(GROUP) {
+        let w = i32::from(w as i8);
+        mid = mid.wrapping_add(w * i32::from(cr[centre_slot(k)]));
+        rad = rad.wrapping_add(w.abs() * i32::from(cr[radius_slot(k)]));
+    }
+    (mid, rad)
+}
+
+/// Two rows against the same activations: `pairs` iterations of two groups.
+///
+/// # Safety
+///
+/// `pairs >= 1`; `w0` and `w1` point to `8 * pairs` readable bytes each;
+/// `x` points to `8 * pairs` readable, word-aligned `i16`s.
+#[inline(always)]
+unsafe fn pair_loop(w0: *const u8, w1: *const u8, x: *const i16, pairs: usize) -> (i32, i32) {
+    let (mut a0, mut a1) = (0i32, 0i32);
+    // SAFETY: the loop runs `pairs` times and reads 8 bytes of each weight
+    // row and 16 bytes of `x` per iteration, within what the caller
+    // guarantees. `x` is word-aligned for LDRD; the weight loads are
+    // unaligned LDRs, architecturally defined on ARMv7-M. Only the named
+    // registers and the flags are written; no stack, no stores.
+    unsafe {
+        asm!(
+            "2:",
+            "ldr {wa}, [{p0}], #4",
+            "ldr {wb}, [{p1}], #4",
+            "ldrd {x02}, {x13}, [{px}], #8",
+            "sxtb16 {t}, {wa}",
+            "smlad {a0}, {t}, {x02}, {a0}",
+            "sxtb16 {wa}, {wa}, ror #8",
+            "smlad {a0}, {wa}, {x13}, {a0}",
+            "sxtb16 {t}, {wb}",
+            "smlad {a1}, {t}, {x02}, {a1}",
+            "sxtb16 {wb}, {wb}, ror #8",
+            "smlad {a1}, {wb}, {x13}, {a1}",
+            "ldr {wa}, [{p0}], #4",
+            "ldr {wb}, [{p1}], #4",
+            "ldrd {x02}, {x13}, [{px}], #8",
+            "sxtb16 {t}, {wa}",
+            "smlad {a0}, {t}, {x02}, {a0}",
+            "sxtb16 {wa}, {wa}, ror #8",
+            "smlad {a0}, {wa}, {x13}, {a0}",
+            "sxtb16 {t}, {wb}",
+            "smlad {a1}, {t}, {x02}, {a1}",
+            "sxtb16 {wb}, {wb}, ror #8",
+            "smlad {a1}, {wb}, {x13}, {a1}",
+            "subs {n}, {n}, #1",
+            "bne 2b",
+            p0 = inout(reg) w0 => _,
+            p1 = inout(reg) w1 => _,
+            px = inout(reg) x => _,
+            n = inout(reg) pairs => _,
+            wa = out(reg) _,
+            wb = out(reg) _,
+            x02 = out(reg) _,
+            x13 = out(reg) _,
+            t = out(reg) _,
+            a0 = inout(reg) a0,
+            a1 = inout(reg) a1,
+            options(nostack, readonly),
+        );
+    }
+    (a0, a1)
+}
+
+/// One row: `pairs` iterations of two groups.
+///
+/// # Safety
+///
+/// As [`pair_loop`], for the one row `w`.
+#[inline(always)]
+unsafe fn row_loop(w: *const u8, x: *const i16, pairs: usize) -> i32 {
+    let mut a = 0i32;
+    // SAFETY: as in `pair_loop`, for one row: `8 * pairs` bytes of `w`
+    // and `8 * pairs` elements of the word-aligned `x`.
+    unsafe {
+        asm!(
+            "2:",
+            "ldr {w}, [{pw}], #4",
+            "ldrd {x02}, {x13}, [{px}], #8",
+            "sxtb16 {t}, {w}",
+            "smlad {a}, {t}, {x02}, {a}",
+            "sxtb16 {w}, {w}, ror #8",
+            "smlad {a}, {w}, {x13}, {a}",
+            "ldr {w}, [{pw}], #4",
+            "ldrd {x02}, {x13}, [{px}], #8",
+            "sxtb16 {t}, {w}",
+            "smlad {a}, {t}, {x02}, {a}",
+            "sxtb16 {w}, {w}, ror #8",
+            "smlad {a}, {w}, {x13}, {a}",
+            "subs {n}, {n}, #1",
+            "bne 2b",
+            pw = inout(reg) w => _,
+            px = inout(reg) x => _,
+            n = inout(reg) pairs => _,
+            w = out(reg) _,
+            x02 = out(reg) _,
+            x13 = out(reg) _,
+            t = out(reg) _,
+            a = inout(reg) a,
+            options(nostack, readonly),
+        );
+    }
+    a
+}
+
+/// One row's centre and radius sums: `pairs` iterations of two groups.
+///
+/// # Safety
+///
+/// `pairs >= 1`; `w` points to `8 * pairs` readable bytes; `cr` points to
+/// `16 * pairs` readable, word-aligned `i16`s.
+#[inline(always)]
+unsafe fn interval_loop(w: *const u8, cr: *const i16, pairs: usize) -> (i32, i32) {
+    let (mut mid, mut rad) = (0i32, 0i32);
+    // SAFETY: the loop runs `pairs` times and reads 8 bytes of `w` and 32
+    // bytes (16 elements) of `cr` per iteration, within what the caller
+    // guarantees. `cr` is word-aligned for LDM, whose register list r2-r5
+    // receives the group's words in address order: (c0, c2), (c1, c3),
+    // (r0, r2), (r1, r3). Only the named registers and the flags
+    // (including GE, set by SSUB8 for SEL) are written; no stack, no
+    // stores.
+    unsafe {
+        asm!(
+            "2:",
+            "ldr {w}, [{pw}], #4",
+            "ldm {p}!, {{r2, r3, r4, r5}}",
+            "sxtb16 {t}, {w}",
+            "smlad {mid}, {t}, r2, {mid}",
+            "sxtb16 {t}, {w}, ror #8",
+            "smlad {mid}, {t}, r3, {mid}",
+            "ssub8 {t}, {zero}, {w}",
+            "sel {t}, {t}, {w}",
+            "uxtb16 {w}, {t}",
+            "smlad {rad}, {w}, r4, {rad}",
+            "uxtb16 {w}, {t}, ror #8",
+            "smlad {rad}, {w}, r5, {rad}",
+            "ldr {w}, [{pw}], #4",
+            "ldm {p}!, {{r2, r3, r4, r5}}",
+            "sxtb16 {t}, {w}",
+            "smlad {mid}, {t}, r2, {mid}",
+            "sxtb16 {t}, {w}, ror #8",
+            "smlad {mid}, {t}, r3, {mid}",
+            "ssub8 {t}, {zero}, {w}",
+            "sel {t}, {t}, {w}",
+            "uxtb16 {w}, {t}",
+            "smlad {rad}, {w}, r4, {rad}",
+            "uxtb16 {w}, {t}, ror #8",
+            "smlad {rad}, {w}, r5, {rad}",
+            "subs {n}, {n}, #1",
+            "bne 2b",
+            pw = inout(reg) w => _,
+            p = inout(reg) cr => _,
+            n = inout(reg) pairs => _,
+            w = out(reg) _,
+            t = out(reg) _,
+            zero = in(reg) 0u32,
+            mid = inout(reg) mid,
+            rad = inout(reg) rad,
+            out("r2") _,
+            out("r3") _,
+            out("r4") _,
+            out("r5") _,
+            options(nostack, readonly),
+        );
+    }
+    (mid, rad)
+}
+
+/// [`Scalar`]'s kernels, out of line: the fallback for short or misaligned
+/// arguments is rare, and inlining it would cost flash.
 #[inline(never)]
-fn scalar_dot2(w0: &[u8], w1: &[u8], x: &[i16]) -> (i32, i32) {
-    Scalar::dot2(w0, w1, x)
+fn scalar_dot_rows(weights: &[u8], fan_in: usize, x: &[i16], out: &mut [i32]) {
+    Scalar::dot_rows(weights, fan_in, x, out);
 }
 
 #[inline(never)]
-fn scalar_dot(w: &[u8], x: &[i16]) -> i32 {
-    Scalar::dot(w, x)
+fn scalar_interval_rows(weights: &[u8], fan_in: usize, cr: &[i16], out: &mut [(i32, i32)]) {
+    Scalar::interval_rows(weights, fan_in, cr, out);
 }
 
-#[inline(never)]
-fn scalar_interval(w: &[u8], cr: &[i16]) -> (i32, i32) {
-    Scalar::interval(w, cr)
+/// True when `weights` holds `rows` rows of `fan_in` and `activations`
+/// holds `per_weight` elements per weight of the rows' whole groups.
+fn fits(
+    weights: &[u8],
+    fan_in: usize,
+    rows: usize,
+    activations: &[i16],
+    per_weight: usize,
+) -> bool {
+    rows.checked_mul(fan_in).is_some_and(|n| n <= weights.len())
+        && activations.len() >= per_weight * GROUP * (fan_in / GROUP)
+        && word_aligned(activations)
 }
 
 impl Kernels for Dsp {
     #[inline(never)]
-    fn dot2(w0: &[u8], w1: &[u8], x: &[i16]) -> (i32, i32) {
-        let groups = (w0.len().min(w1.len()) / GROUP).min(x.len() / GROUP);
-        let (pairs, done) = pairs_and_rest(groups);
-        if pairs == 0 || !word_aligned(x) {
-            return scalar_dot2(w0, w1, x);
+    fn dot_rows(weights: &[u8], fan_in: usize, x: &[i16], out: &mut [i32]) {
+        let split = Split::of(fan_in);
+        if split.pairs == 0 || !fits(weights, fan_in, out.len(), x, 1) {
+            return scalar_dot_rows(weights, fan_in, x, out);
         }
-        let (mut a0, mut a1) = (0i32, 0i32);
-        // SAFETY: the loop runs `pairs >= 1` times and reads 8 bytes of
-        // each weight row and 16 bytes of `x` per iteration: `8 * pairs <=
-        // 4 * groups` bytes of `w0` and `w1` and `8 * pairs` elements of
-        // `x`, all within the slices by the definition of `groups`. `x` is
-        // word-aligned (checked above) for LDRD; the weight loads are
-        // unaligned LDRs, architecturally defined on ARMv7-M. Only the
-        // named registers and the flags are written; no stack, no stores.
-        unsafe {
-            asm!(
-                "2:",
-                "ldr {wa}, [{p0}], #4",
-                "ldr {wb}, [{p1}], #4",
-                "ldrd {x02}, {x13}, [{px}], #8",
-                "sxtb16 {t}, {wa}",
-                "smlad {a0}, {t}, {x02}, {a0}",
-                "sxtb16 {wa}, {wa}, ror #8",
-                "smlad {a0}, {wa}, {x13}, {a0}",
-                "sxtb16 {t}, {wb}",
-                "smlad {a1}, {t}, {x02}, {a1}",
-                "sxtb16 {wb}, {wb}, ror #8",
-                "smlad {a1}, {wb}, {x13}, {a1}",
-                "ldr {wa}, [{p0}], #4",
-                "ldr {wb}, [{p1}], #4",
-                "ldrd {x02}, {x13}, [{px}], #8",
-                "sxtb16 {t}, {wa}",
-                "smlad {a0}, {t}, {x02}, {a0}",
-                "sxtb16 {wa}, {wa}, ror #8",
-                "smlad {a0}, {wa}, {x13}, {a0}",
-                "sxtb16 {t}, {wb}",
-                "smlad {a1}, {t}, {x02}, {a1}",
-                "sxtb16 {wb}, {wb}, ror #8",
-                "smlad {a1}, {wb}, {x13}, {a1}",
-                "subs {n}, {n}, #1",
-                "bne 2b",
-                p0 = inout(reg) w0.as_ptr() => _,
-                p1 = inout(reg) w1.as_ptr() => _,
-                px = inout(reg) x.as_ptr() => _,
-                n = inout(reg) pairs => _,
-                wa = out(reg) _,
-                wb = out(reg) _,
-                x02 = out(reg) _,
-                x13 = out(reg) _,
-                t = out(reg) _,
-                a0 = inout(reg) a0,
-                a1 = inout(reg) a1,
-                options(nostack, readonly),
-            );
+        let done = split.done();
+        let odd = |row: &[u8]| match split.odd {
+            true => group_dot(&row[done..done + GROUP], &x[done..done + GROUP]),
+            false => 0,
+        };
+        let mut rows = weights.chunks_exact(fan_in);
+        let mut outs = out.chunks_exact_mut(2);
+        for pair in &mut outs {
+            let (Some(r0), Some(r1)) = (rows.next(), rows.next()) else {
+                break;
+            };
+            // SAFETY: `fits` checked that the rows are whole (`r0` and `r1`
+            // hold `fan_in >= done = 8 * pairs` bytes each) and that `x` is
+            // word-aligned with at least `done` elements; `pairs >= 1`.
+            let (a0, a1) = unsafe { pair_loop(r0.as_ptr(), r1.as_ptr(), x.as_ptr(), split.pairs) };
+            pair[0] = a0.wrapping_add(odd(r0));
+            pair[1] = a1.wrapping_add(odd(r1));
         }
-        let (r0, r1) = scalar_dot2(&w0[done..], &w1[done..], &x[done..]);
-        (a0.wrapping_add(r0), a1.wrapping_add(r1))
+        if let (Some(last), Some(r0)) = (outs.into_remainder().first_mut(), rows.next()) {
+            // SAFETY: as above, for the one row `r0`.
+            let a = unsafe { row_loop(r0.as_ptr(), x.as_ptr(), split.pairs) };
+            *last = a.wrapping_add(odd(r0));
+        }
     }
 
     #[inline(never)]
-    fn dot(w: &[u8], x: &[i16]) -> i32 {
-        let groups = (w.len() / GROUP).min(x.len() / GROUP);
-        let (pairs, done) = pairs_and_rest(groups);
-        if pairs == 0 || !word_aligned(x) {
-            return scalar_dot(w, x);
+    fn interval_rows(weights: &[u8], fan_in: usize, cr: &[i16], out: &mut [(i32, i32)]) {
+        let split = Split::of(fan_in);
+        if split.pairs == 0 || !fits(weights, fan_in, out.len(), cr, 2) {
+            return scalar_interval_rows(weights, fan_in, cr, out);
         }
-        let mut a = 0i32;
-        // SAFETY: as in `dot2`, for one row: `8 * pairs <= 4 * groups`
-        // bytes of `w` and `8 * pairs` elements of the word-aligned `x`.
-        unsafe {
-            asm!(
-                "2:",
-                "ldr {w}, [{pw}], #4",
-                "ldrd {x02}, {x13}, [{px}], #8",
-                "sxtb16 {t}, {w}",
-                "smlad {a}, {t}, {x02}, {a}",
-                "sxtb16 {w}, {w}, ror #8",
-                "smlad {a}, {w}, {x13}, {a}",
-                "ldr {w}, [{pw}], #4",
-                "ldrd {x02}, {x13}, [{px}], #8",
-                "sxtb16 {t}, {w}",
-                "smlad {a}, {t}, {x02}, {a}",
-                "sxtb16 {w}, {w}, ror #8",
-                "smlad {a}, {w}, {x13}, {a}",
-                "subs {n}, {n}, #1",
-                "bne 2b",
-                pw = inout(reg) w.as_ptr() => _,
-                px = inout(reg) x.as_ptr() => _,
-                n = inout(reg) pairs => _,
-                w = out(reg) _,
-                x02 = out(reg) _,
-                x13 = out(reg) _,
-                t = out(reg) _,
-                a = inout(reg) a,
-                options(nostack, readonly),
-            );
+        let done = split.done();
+        for (slot, row) in out.iter_mut().zip(weights.chunks_exact(fan_in)) {
+            // SAFETY: `fits` checked that the row holds `fan_in >= done =
+            // 8 * pairs` bytes and that `cr` is word-aligned with at least
+            // `2 * done = 16 * pairs` elements; `pairs >= 1`.
+            let (mid, rad) = unsafe { interval_loop(row.as_ptr(), cr.as_ptr(), split.pairs) };
+            *slot = match split.odd {
+                true => {
+                    let (m, r) = group_interval(&row[done..], &cr[2 * done..]);
+                    (mid.wrapping_add(m), rad.wrapping_add(r))
+                }
+                false => (mid, rad),
+            };
         }
-        a.wrapping_add(scalar_dot(&w[done..], &x[done..]))
-    }
-
-    #[inline(never)]
-    fn interval(w: &[u8], cr: &[i16]) -> (i32, i32) {
-        let groups = (w.len() / GROUP).min(cr.len() / (2 * GROUP));
-        let (pairs, done) = pairs_and_rest(groups);
-        if pairs == 0 || !word_aligned(cr) {
-            return scalar_interval(w, cr);
-        }
-        let (mut mid, mut rad) = (0i32, 0i32);
-        // SAFETY: the loop runs `pairs >= 1` times and reads 8 bytes of `w`
-        // and 32 bytes (16 elements) of `cr` per iteration: `8 * pairs <=
-        // 4 * groups` bytes of `w` and `16 * pairs <= 8 * groups` elements
-        // of `cr`, within the slices by the definition of `groups`. `cr` is
-        // word-aligned (checked above) for LDM, whose register list r2-r5
-        // receives the group's words in address order: (c0, c2), (c1, c3),
-        // (r0, r2), (r1, r3). Only the named registers and the flags
-        // (including GE, set by SSUB8 for SEL) are written; no stack, no
-        // stores.
-        unsafe {
-            asm!(
-                "2:",
-                "ldr {w}, [{pw}], #4",
-                "ldm {p}!, {{r2, r3, r4, r5}}",
-                "sxtb16 {t}, {w}",
-                "smlad {mid}, {t}, r2, {mid}",
-                "sxtb16 {t}, {w}, ror #8",
-                "smlad {mid}, {t}, r3, {mid}",
-                "ssub8 {t}, {zero}, {w}",
-                "sel {t}, {t}, {w}",
-                "uxtb16 {w}, {t}",
-                "smlad {rad}, {w}, r4, {rad}",
-                "uxtb16 {w}, {t}, ror #8",
-                "smlad {rad}, {w}, r5, {rad}",
-                "ldr {w}, [{pw}], #4",
-                "ldm {p}!, {{r2, r3, r4, r5}}",
-                "sxtb16 {t}, {w}",
-                "smlad {mid}, {t}, r2, {mid}",
-                "sxtb16 {t}, {w}, ror #8",
-                "smlad {mid}, {t}, r3, {mid}",
-                "ssub8 {t}, {zero}, {w}",
-                "sel {t}, {t}, {w}",
-                "uxtb16 {w}, {t}",
-                "smlad {rad}, {w}, r4, {rad}",
-                "uxtb16 {w}, {t}, ror #8",
-                "smlad {rad}, {w}, r5, {rad}",
-                "subs {n}, {n}, #1",
-                "bne 2b",
-                pw = inout(reg) w.as_ptr() => _,
-                p = inout(reg) cr.as_ptr() => _,
-                n = inout(reg) pairs => _,
-                w = out(reg) _,
-                t = out(reg) _,
-                zero = in(reg) 0u32,
-                mid = inout(reg) mid,
-                rad = inout(reg) rad,
-                out("r2") _,
-                out("r3") _,
-                out("r4") _,
-                out("r5") _,
-                options(nostack, readonly),
-            );
-        }
-        let (m, r) = scalar_interval(&w[done..], &cr[2 * done..]);
-        (mid.wrapping_add(m), rad.wrapping_add(r))
     }
 }

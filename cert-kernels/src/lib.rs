@@ -9,7 +9,7 @@
 //!
 //! - [`Scalar`]: portable Rust, the reference. The host and every other
 //!   target run it.
-//! - [`Dsp`] (only on ARMv7E-M, `thumbv7em-*`): hand-written SXTB16 /
+//! - `Dsp` (only on ARMv7E-M, `thumbv7em-*`): hand-written SXTB16 /
 //!   SMLAD loops, the only `unsafe` code of the project, in `dsp.rs`, behind
 //!   safe wrappers that check every length and alignment first. [`Native`]
 //!   is `Dsp` where it exists and `Scalar` elsewhere.
@@ -42,29 +42,33 @@ mod scalar;
 pub use dsp::Dsp;
 pub use scalar::Scalar;
 
-/// The fastest kernels of the target: [`Dsp`] on ARMv7E-M, else [`Scalar`].
+/// The fastest kernels of the target: `Dsp` on ARMv7E-M, else [`Scalar`].
 #[cfg(dsp_kernels)]
 pub type Native = Dsp;
-/// The fastest kernels of the target: [`Dsp`] on ARMv7E-M, else [`Scalar`].
+/// The fastest kernels of the target: `Dsp` on ARMv7E-M, else [`Scalar`].
 #[cfg(not(dsp_kernels))]
 pub type Native = Scalar;
 
 /// Values per group of the packed order.
 pub const GROUP: usize = 4;
 
-/// Lane of each value of a group: `x0 x2 x1 x3`.
-const LANE: [usize; GROUP] = [0, 2, 1, 3];
+/// Lane of value `i` in its group: `x0 x2 x1 x3`, the two low bits of `i`
+/// swapped.
+#[inline(always)]
+const fn lane(i: usize) -> usize {
+    ((i & 1) << 1) | ((i >> 1) & 1)
+}
 
 /// Slot of value `i` in a packed point buffer.
 #[inline(always)]
 pub const fn point_slot(i: usize) -> usize {
-    (i & !(GROUP - 1)) | LANE[i & (GROUP - 1)]
+    (i & !(GROUP - 1)) | lane(i)
 }
 
 /// Slot of the doubled centre of value `i` in a packed interval buffer.
 #[inline(always)]
 pub const fn centre_slot(i: usize) -> usize {
-    (2 * (i & !(GROUP - 1))) | LANE[i & (GROUP - 1)]
+    (2 * (i & !(GROUP - 1))) | lane(i)
 }
 
 /// Slot of the radius of value `i` in a packed interval buffer.
@@ -88,24 +92,22 @@ pub const fn whole_groups(len: usize) -> usize {
     len & !(GROUP - 1)
 }
 
-/// Multiply-accumulate kernels over packed activations.
+/// Multiply-accumulate kernels over packed activations: a matrix of int8
+/// weight rows (`fan_in` each, row after row) times one vector.
 ///
-/// Every method covers the whole groups ([`whole_groups`]) that its weight
-/// rows and its activations both hold (for [`Kernels::dot2`], the shorter
-/// row's), and returns the sum of those terms modulo 2^32: the exact sum
+/// Each kernel covers the whole groups ([`whole_groups`]) of every row
+/// that the weights and the activations both hold (a row `weights` does not
+/// hold at all sums to 0), and returns each sum modulo 2^32: the exact sum
 /// whenever it fits in `i32`, which the model loader's headroom rule
 /// guarantees for every row of a loaded model.
 pub trait Kernels {
-    /// `(sum_k w0[k] x[k], sum_k w1[k] x[k])` over two rows sharing the
-    /// activations `x` (packed point order).
-    fn dot2(w0: &[u8], w1: &[u8], x: &[i16]) -> (i32, i32);
+    /// `out[o] = sum_k w[o][k] x[k]` for every `o < out.len()` (packed
+    /// point order).
+    fn dot_rows(weights: &[u8], fan_in: usize, x: &[i16], out: &mut [i32]);
 
-    /// `sum_k w[k] x[k]` (packed point order).
-    fn dot(w: &[u8], x: &[i16]) -> i32;
-
-    /// `(sum_k w[k] c[k], sum_k |w[k]| r[k])` over packed interval
-    /// activations `cr`.
-    fn interval(w: &[u8], cr: &[i16]) -> (i32, i32);
+    /// `out[o] = (sum_k w[o][k] c[k], sum_k |w[o][k]| r[k])` for every
+    /// `o < out.len()`, over packed interval activations `cr`.
+    fn interval_rows(weights: &[u8], fan_in: usize, cr: &[i16], out: &mut [(i32, i32)]);
 }
 
 /// The terms of the last, partial group of a row: weights `w` (fewer than

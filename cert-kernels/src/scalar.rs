@@ -1,43 +1,82 @@
-//! The reference kernels: plain Rust over the packed order, one term at a
-//! time, for every target. Sums wrap modulo 2^32 like the DSP
+//! The reference kernels: plain Rust over the packed order, for every
+//! target (one partial sum per lane of a group, which compilers vectorise). Sums wrap modulo 2^32 like the DSP
 //! accumulators (never happens under the loader's headroom rule), so the
 //! two agree on every input.
 #![forbid(unsafe_code)]
 
-use crate::{GROUP, Kernels, centre_slot, point_slot, radius_slot};
+use crate::{GROUP, Kernels, centre_slot, point_slot, whole_groups};
 
 /// Portable kernels, the reference the DSP ones are checked against.
 #[derive(Debug, Clone, Copy)]
 pub struct Scalar;
 
+impl Scalar {
+    /// `sum_k w[k] x[k]` over the whole groups `w` and `x` both hold.
+    #[inline]
+    pub(crate) fn dot(w: &[u8], x: &[i16]) -> i32 {
+        // One lane per slot of a group: lane `j` holds the products of the
+        // `x` values at slot `j` (element `point_slot(j)` of each group, as
+        // `point_slot` is its own inverse), which the compiler vectorises.
+        let mut lanes = [0i32; GROUP];
+        for (w, x) in w.chunks_exact(GROUP).zip(x.chunks_exact(GROUP)) {
+            for (j, lane) in lanes.iter_mut().enumerate() {
+                let w = i32::from(w[point_slot(j)] as i8);
+                *lane = lane.wrapping_add(w * i32::from(x[j]));
+            }
+        }
+        lanes.iter().fold(0i32, |a, &l| a.wrapping_add(l))
+    }
+
+    /// `(sum_k w[k] c[k], sum_k |w[k]| r[k])` over the whole groups `w`
+    /// and `cr` both hold.
+    #[inline]
+    pub(crate) fn interval(w: &[u8], cr: &[i16]) -> (i32, i32) {
+        // Lanes as in `dot`: slot `j` of a group's centres (and of its
+        // radii, `GROUP` further) holds value `centre_slot(j)`.
+        // Two passes (centres, then radii) vectorise where one does not.
+        (
+            Scalar::lanes(w, cr, 0, |w| i32::from(w as i8)),
+            Scalar::lanes(w, cr, GROUP, |w| i32::from((w as i8).unsigned_abs())),
+        )
+    }
+
+    /// `sum_k weight(w[k]) v[k]` where `v` is the half at `half` of every
+    /// `2 * GROUP` interval group (centres or radii), one partial sum per
+    /// lane.
+    #[inline(always)]
+    fn lanes(w: &[u8], cr: &[i16], half: usize, weight: impl Fn(u8) -> i32) -> i32 {
+        let mut lanes = [0i32; GROUP];
+        for (w, cr) in w.chunks_exact(GROUP).zip(cr.chunks_exact(2 * GROUP)) {
+            for (j, lane) in lanes.iter_mut().enumerate() {
+                let v = i32::from(cr[half + j]);
+                *lane = lane.wrapping_add(weight(w[centre_slot(j)]) * v);
+            }
+        }
+        lanes.iter().fold(0i32, |a, &l| a.wrapping_add(l))
+    }
+}
+
+/// Row `o` of `weights`: its whole groups, as far as `weights` holds them.
+fn row(weights: &[u8], fan_in: usize, o: usize) -> &[u8] {
+    let row = o
+        .checked_mul(fan_in)
+        .and_then(|at| weights.get(at..))
+        .unwrap_or(&[]);
+    &row[..whole_groups(row.len().min(fan_in))]
+}
+
 impl Kernels for Scalar {
     #[inline]
-    fn dot2(w0: &[u8], w1: &[u8], x: &[i16]) -> (i32, i32) {
-        let n = w0.len().min(w1.len());
-        (Scalar::dot(&w0[..n], x), Scalar::dot(&w1[..n], x))
+    fn dot_rows(weights: &[u8], fan_in: usize, x: &[i16], out: &mut [i32]) {
+        for (o, slot) in out.iter_mut().enumerate() {
+            *slot = Scalar::dot(row(weights, fan_in, o), x);
+        }
     }
 
     #[inline]
-    fn dot(w: &[u8], x: &[i16]) -> i32 {
-        let mut sum = 0i32;
-        for (w, x) in w.chunks_exact(GROUP).zip(x.chunks_exact(GROUP)) {
-            for (k, &w) in w.iter().enumerate() {
-                sum = sum.wrapping_add(i32::from(w as i8) * i32::from(x[point_slot(k)]));
-            }
+    fn interval_rows(weights: &[u8], fan_in: usize, cr: &[i16], out: &mut [(i32, i32)]) {
+        for (o, slot) in out.iter_mut().enumerate() {
+            *slot = Scalar::interval(row(weights, fan_in, o), cr);
         }
-        sum
-    }
-
-    #[inline]
-    fn interval(w: &[u8], cr: &[i16]) -> (i32, i32) {
-        let (mut mid, mut rad) = (0i32, 0i32);
-        for (w, cr) in w.chunks_exact(GROUP).zip(cr.chunks_exact(2 * GROUP)) {
-            for (k, &w) in w.iter().enumerate() {
-                let w = i32::from(w as i8);
-                mid = mid.wrapping_add(w * i32::from(cr[centre_slot(k)]));
-                rad = rad.wrapping_add(w.abs() * i32::from(cr[radius_slot(k)]));
-            }
-        }
-        (mid, rad)
     }
 }

@@ -53,53 +53,74 @@ fn weights(len: usize) -> impl Strategy<Value = Vec<u8>> {
     )
 }
 
+/// Rows of weights, and the activations, of one random case.
+fn rows_case() -> impl Strategy<Value = (usize, usize, Vec<u8>, Vec<i16>, Vec<i16>)> {
+    (0usize..70, 1usize..6).prop_flat_map(|(fan_in, rows)| {
+        (
+            Just(fan_in),
+            Just(rows),
+            weights(fan_in * rows),
+            prop::collection::vec(activation(), fan_in),
+            prop::collection::vec(0i16..=255, fan_in),
+        )
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
 
-    /// A whole row: kernel over the whole groups plus the tail.
+    /// Whole rows: the kernel over the whole groups plus the tail is the
+    /// natural dot product, and the native kernels agree with the scalar.
     #[test]
-    fn point_kernels_are_the_natural_dot_product(
-        (w0, w1, x) in (0usize..70).prop_flat_map(|n| (weights(n), weights(n), prop::collection::vec(activation(), n)))
-    ) {
-        let n = x.len();
+    fn point_kernels_are_the_natural_dot_product((fan_in, rows, w, x, _) in rows_case()) {
         let packed = pack_point(&x);
-        let whole = whole_groups(n);
-        let tail = |w: &[u8]| point_tail(&w[whole..], &packed[whole..]);
-        let (a0, a1) = Scalar::dot2(&w0[..whole], &w1[..whole], &packed);
-        prop_assert_eq!(a0 + tail(&w0), natural_dot(&w0, &x));
-        prop_assert_eq!(a1 + tail(&w1), natural_dot(&w1, &x));
-        prop_assert_eq!(Scalar::dot(&w0[..whole], &packed) + tail(&w0), natural_dot(&w0, &x));
-        prop_assert_eq!(Native::dot2(&w0[..whole], &w1[..whole], &packed), (a0, a1));
+        let whole = whole_groups(fan_in);
+        let mut out = vec![0; rows];
+        Scalar::dot_rows(&w, fan_in, &packed, &mut out);
+        for (o, row) in w.chunks_exact(fan_in.max(1)).enumerate().take(rows) {
+            let tail = point_tail(&row[whole..], &packed[whole..]);
+            prop_assert_eq!(out[o] + tail, natural_dot(row, &x));
+        }
+        let mut native = vec![0; rows];
+        Native::dot_rows(&w, fan_in, &packed, &mut native);
+        prop_assert_eq!(native, out);
     }
 
     #[test]
-    fn the_interval_kernel_is_the_natural_centre_and_radius(
-        (w, c, r) in (0usize..70).prop_flat_map(|n| (
-            weights(n),
-            prop::collection::vec(activation(), n),
-            prop::collection::vec(0i16..=255, n),
-        ))
-    ) {
-        let n = w.len();
+    fn the_interval_kernel_is_the_natural_centre_and_radius((fan_in, rows, w, c, r) in rows_case()) {
         let packed = pack_interval(&c, &r);
-        let whole = whole_groups(n);
-        let (mid, rad) = Scalar::interval(&w[..whole], &packed);
-        let (tail_mid, tail_rad) = interval_tail(&w[whole..], &packed[2 * whole..]);
-        let abs: Vec<u8> = w.iter().map(|&w| (w as i8).unsigned_abs()).collect();
-        let natural_rad: i32 = abs.iter().zip(&r).map(|(&w, &r)| i32::from(w) * i32::from(r)).sum();
-        prop_assert_eq!(mid + tail_mid, natural_dot(&w, &c));
-        prop_assert_eq!(rad + tail_rad, natural_rad);
-        prop_assert_eq!(Native::interval(&w[..whole], &packed), (mid, rad));
+        let whole = whole_groups(fan_in);
+        let mut out = vec![(0, 0); rows];
+        Scalar::interval_rows(&w, fan_in, &packed, &mut out);
+        for (o, row) in w.chunks_exact(fan_in.max(1)).enumerate().take(rows) {
+            let (tail_mid, tail_rad) = interval_tail(&row[whole..], &packed[2 * whole..]);
+            let natural_rad: i32 = row
+                .iter()
+                .zip(&r)
+                .map(|(&w, &r)| i32::from((w as i8).unsigned_abs()) * i32::from(r))
+                .sum();
+            prop_assert_eq!(out[o].0 + tail_mid, natural_dot(row, &c));
+            prop_assert_eq!(out[o].1 + tail_rad, natural_rad);
+        }
+        let mut native = vec![(0, 0); rows];
+        Native::interval_rows(&w, fan_in, &packed, &mut native);
+        prop_assert_eq!(native, out);
     }
 }
 
-/// Kernels cover only the whole groups both arguments hold.
+/// Kernels cover only the whole groups the weights and activations hold,
+/// and rows the weights do not hold sum to 0.
 #[test]
-fn kernels_stop_at_the_shorter_argument() {
+fn kernels_stop_at_what_the_arguments_hold() {
     let w = [1u8; 12];
     let x = pack_point(&[1; 8]);
-    assert_eq!(Scalar::dot(&w, &x), 8);
-    assert_eq!(Scalar::dot2(&w[..4], &w, &x), (4, 4));
+    let mut out = [7; 3];
+    Scalar::dot_rows(&w, 6, &x, &mut out);
+    assert_eq!(out, [4, 4, 0]);
+    Scalar::dot_rows(&w, 12, &x, &mut out[..1]);
+    assert_eq!(out[0], 8);
     let cr = pack_interval(&[1; 4], &[1; 4]);
-    assert_eq!(Scalar::interval(&w, &cr), (4, 4));
+    let mut out = [(7, 7); 2];
+    Scalar::interval_rows(&w, 12, &cr, &mut out);
+    assert_eq!(out, [(4, 4), (0, 0)]);
 }

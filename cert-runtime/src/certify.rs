@@ -7,8 +7,8 @@ use crate::MAX_CLASSES;
 use crate::budget::Budget;
 use crate::error::Error;
 use crate::format::{Dense, le_i32};
-use crate::layer::{Interval, Span, dense};
-use crate::model::{Model, Workspace, argmax};
+use crate::layer::{Interval, dense};
+use crate::model::{Collected, Model, Workspace, argmax};
 
 /// Lower bounds of the margins `f_class - f_j`, one per class
 /// (`margins[class]` is 0).
@@ -79,12 +79,26 @@ impl<'a, K: Kernels> Model<'a, K> {
         budget: Budget<'_>,
         scratch: &mut [i16],
     ) -> Result<Certificate, Error> {
+        self.certify_marked(input, budget, scratch, &mut |_| {})
+    }
+
+    /// [`Model::certify`], calling `mark(i)` as the interval pass finishes
+    /// each layer `i` (the last one is the margins of the logits layer; the
+    /// inference an uncertified input also runs comes after it): what a
+    /// profiler needs to time the layers on a device.
+    pub fn certify_marked(
+        &self,
+        input: &[f32],
+        budget: Budget<'_>,
+        scratch: &mut [i16],
+        mark: &mut dyn FnMut(usize),
+    ) -> Result<Certificate, Error> {
         self.check_input(input)?;
         budget.check(self.input_channels())?;
         let scratch = self.take_scratch(scratch, self.certify_scratch_len())?;
         let mut ws = self.workspace(scratch);
-        self.bound(&mut ws, |cr| self.fill_real_box(cr, input, budget));
-        Ok(self.decide(&mut ws, |x| self.fill_point(x, input)))
+        self.bound(&mut ws, |cr| self.fill_real_box(cr, input, budget), mark);
+        Ok(self.decide(&mut ws, |x| self.fill_point(x, input), mark))
     }
 
     /// Certifies an integer box `[lo, hi]` around the quantised point
@@ -99,10 +113,12 @@ impl<'a, K: Kernels> Model<'a, K> {
         self.check_integer_box(point, lo, hi)?;
         let scratch = self.take_scratch(scratch, self.certify_scratch_len())?;
         let mut ws = self.workspace(scratch);
-        self.bound(&mut ws, |cr| {
-            self.fill_integer_box(cr, |i| (i16::from(lo[i]), i16::from(hi[i])))
-        });
-        Ok(self.decide(&mut ws, |x| self.fill_quantized(x, point)))
+        self.bound(
+            &mut ws,
+            |cr| self.fill_integer_box(cr, |i| (i16::from(lo[i]), i16::from(hi[i]))),
+            &mut |_| {},
+        );
+        Ok(self.decide(&mut ws, |x| self.fill_quantized(x, point), &mut |_| {}))
     }
 
     /// The largest `t` in `[0, max]` at which `input` is certified within
@@ -179,14 +195,15 @@ impl<'a, K: Kernels> Model<'a, K> {
     /// Writes the integer box of `input` within `budget` into the packed
     /// interval buffer `cr` (both checked by the caller).
     fn fill_real_box(&self, cr: &mut [i16], input: &[f32], budget: Budget<'_>) {
+        let layout = self.layout(0);
         self.for_each_channel(|c, q, values| {
             let eps = budget.eps(c).unwrap_or(0.0);
             let zero = 2 * i16::from(q.zero_point);
             for i in values {
                 let (lo, hi) = q.quantize_box(input[i], eps).unwrap_or((0, 0));
                 let (lo, hi) = (i16::from(lo), i16::from(hi));
-                cr[centre_slot(i)] = lo + hi - zero;
-                cr[radius_slot(i)] = hi - lo;
+                cr[layout.centre(i)] = lo + hi - zero;
+                cr[layout.radius(i)] = hi - lo;
             }
         });
     }
@@ -194,12 +211,13 @@ impl<'a, K: Kernels> Model<'a, K> {
     /// Writes the integer box whose bounds `bounds(i)` gives into the
     /// packed interval buffer `cr`.
     pub(crate) fn fill_integer_box(&self, cr: &mut [i16], bounds: impl Fn(usize) -> (i16, i16)) {
+        let layout = self.layout(0);
         self.for_each_channel(|_, q, values| {
             let zero = 2 * i16::from(q.zero_point);
             for i in values {
                 let (lo, hi) = bounds(i);
-                cr[centre_slot(i)] = lo + hi - zero;
-                cr[radius_slot(i)] = hi - lo;
+                cr[layout.centre(i)] = lo + hi - zero;
+                cr[layout.radius(i)] = hi - lo;
             }
         });
     }
@@ -213,10 +231,12 @@ impl<'a, K: Kernels> Model<'a, K> {
         &self,
         ws: &mut Workspace<'_>,
         fill_point: impl FnOnce(&mut [i16]),
+        mark: &mut dyn FnMut(usize),
     ) -> Certificate {
-        let (_, last) = self.split_last();
+        let (hidden, last) = self.split_last();
         let candidate = self.centre_argmax(ws.front);
         let margins = margin_bounds(last, ws.front, candidate);
+        mark(hidden.len());
         if proves(candidate, &margins) {
             // Every point of the box, the unperturbed input included, gets `candidate`.
             return Certificate {
@@ -242,11 +262,9 @@ impl<'a, K: Kernels> Model<'a, K> {
     /// by the packed interval features `cr`.
     pub(crate) fn centre_argmax(&self, cr: &[i16]) -> usize {
         let (_, last) = self.split_last();
-        let mut centres = heapless::Vec::<i32, MAX_CLASSES>::new();
-        dense::run::<K, Interval>(last, cr, |_, _, acc: Span| {
-            let _ = centres.push(acc.mid2);
-        });
-        argmax(&centres)
+        let mut centres = Collected(heapless::Vec::new());
+        dense::run::<K, Interval, _>(last, cr, &mut centres);
+        argmax(&centres.0)
     }
 }
 

@@ -77,12 +77,15 @@ pub enum Error {
     FormatOutdated {
         /// Version written in the file.
         found: u16,
+        /// Version this runtime reads.
+        supported: u16,
     },
     /// The payload is not a valid postcard encoding of a model.
     Malformed,
-    /// The model has no layers, more than [`crate::MAX_LAYERS`], a class
-    /// count outside `2..=MAX_CLASSES`, or an input or activation that is
-    /// empty or larger than [`crate::MAX_ACTIVATION`] values.
+    /// The model has no layers, a class count outside `2..=MAX_CLASSES`,
+    /// an input that is empty or larger than [`crate::MAX_ACTIVATION`]
+    /// values, or a layer whose fan-in is larger than that (a layer output
+    /// outside those limits is a [`Error::ShapeMismatch`]).
     UnsupportedSize,
     /// The input spec of one input channel is out of range: scale not
     /// finite and positive, offset or domain not finite, an empty domain,
@@ -177,12 +180,11 @@ impl fmt::Display for Error {
                 write!(f, "not a model file: the magic bytes `CERT` are missing")
             }
             Error::Container(e) => write!(f, "model file: {e}"),
-            Error::FormatOutdated { found } => write!(
+            Error::FormatOutdated { found, supported } => write!(
                 f,
-                "model format version {found} is too old (this runtime reads version {}): export the run again \
+                "model format version {found} is too old (this runtime reads version {supported}): export the run again \
                  (`certnn export --run DIR --out FILE`) or upgrade the file in place of a run \
-                 (`certnn upgrade --model FILE --eps E --out NEW`)",
-                crate::format::FORMAT_VERSION
+                 (`certnn upgrade --model FILE --eps E --out NEW`)"
             ),
             Error::Malformed => write!(
                 f,

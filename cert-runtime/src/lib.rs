@@ -69,4 +69,4 @@ pub const MAX_CLASSES: usize = 32;
 pub const MAX_ACTIVATION: usize = 1 << 20;
 /// Depth of the refinement trail that test vectors, the host tools and the
 /// firmware use, so that their verdicts agree bit for bit.
-pub const REFINE_DEPTH: usize = 64;
+pub const REFINE_DEPTH: usize = 256;

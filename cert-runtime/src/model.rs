@@ -4,12 +4,12 @@
 use core::marker::PhantomData;
 use core::ops::Range;
 
-use cert_kernels::{Kernels, Native, point_slot};
+use cert_kernels::{Kernels, Native};
 
 use crate::budget::Budget;
 use crate::error::Error;
-use crate::format::{self, Dense, Header, Layer, ModelDesc, Output, le_i32};
-use crate::layer::{self, Domain, Interval, Point, Shape};
+use crate::format::{self, Dense, Header, Layer, ModelDesc, Output, Requantize, le_i32};
+use crate::layer::{self, Domain, Interval, Layout, Point, Shape, Sink, Span};
 use crate::quantizer::Quantizer;
 use crate::requant::requantize_checked;
 use crate::{MAX_CLASSES, MAX_LAYERS};
@@ -235,10 +235,23 @@ impl<'a, K: Kernels> Model<'a, K> {
 
     /// Predicts the class of a real-valued input (CHW order).
     pub fn predict(&self, input: &[f32], scratch: &mut [i16]) -> Result<Prediction, Error> {
+        self.predict_marked(input, scratch, &mut |_| {})
+    }
+
+    /// [`Model::predict`], calling `mark(i)` as each layer `i` finishes
+    /// (the last one is the logits layer): what a profiler needs to time
+    /// the layers on a device.
+    pub fn predict_marked(
+        &self,
+        input: &[f32],
+        scratch: &mut [i16],
+        mark: &mut dyn FnMut(usize),
+    ) -> Result<Prediction, Error> {
         self.check_input(input)?;
         let scratch = self.take_scratch(scratch, self.predict_scratch_len())?;
         let (buffers, col) = scratch.split_at_mut(2 * Point::packed_len(self.max_activation));
-        Ok(self.predict_in(buffers, col, |x| self.fill_point(x, input)))
+        fill_then(buffers, self.max_activation, |x| self.fill_point(x, input));
+        Ok(self.infer(buffers, col, mark))
     }
 
     /// Predicts the class of an already quantised input.
@@ -255,15 +268,19 @@ impl<'a, K: Kernels> Model<'a, K> {
         }
         let scratch = self.take_scratch(scratch, self.predict_scratch_len())?;
         let (buffers, col) = scratch.split_at_mut(2 * Point::packed_len(self.max_activation));
-        Ok(self.predict_in(buffers, col, |x| self.fill_quantized(x, input)))
+        fill_then(buffers, self.max_activation, |x| {
+            self.fill_quantized(x, input)
+        });
+        Ok(self.infer(buffers, col, &mut |_| {}))
     }
 
     /// Writes the quantised, zero-point-shifted `input` into the packed
     /// point buffer `x`.
     pub(crate) fn fill_point(&self, x: &mut [i16], input: &[f32]) {
+        let layout = self.layout(0);
         self.for_each_channel(|_, q, values| {
             for i in values {
-                x[point_slot(i)] = i16::from(q.quantize(input[i])) - i16::from(q.zero_point);
+                x[layout.point(i)] = i16::from(q.quantize(input[i])) - i16::from(q.zero_point);
             }
         });
     }
@@ -271,9 +288,10 @@ impl<'a, K: Kernels> Model<'a, K> {
     /// Writes the zero-point-shifted int8 input `input` into the packed
     /// point buffer `x`.
     pub(crate) fn fill_quantized(&self, x: &mut [i16], input: &[i8]) {
+        let layout = self.layout(0);
         self.for_each_channel(|_, q, values| {
             for i in values {
-                x[point_slot(i)] = i16::from(input[i]) - i16::from(q.zero_point);
+                x[layout.point(i)] = i16::from(input[i]) - i16::from(q.zero_point);
             }
         });
     }
@@ -287,37 +305,37 @@ impl<'a, K: Kernels> Model<'a, K> {
         col: &mut [i16],
         fill: impl FnOnce(&mut [i16]),
     ) -> Prediction {
-        fill(&mut buffers[..Point::packed_len(self.max_activation)]);
-        self.infer(buffers, col)
+        fill_then(buffers, self.max_activation, fill);
+        self.infer(buffers, col, &mut |_| {})
     }
 
     /// The layers of [`Model::predict_in`], once per kernel choice (not
-    /// inlined into every caller: code size).
+    /// inlined into every caller: code size); `mark(i)` as layer `i` ends.
     #[inline(never)]
-    fn infer(&self, buffers: &mut [i16], col: &mut [i16]) -> Prediction {
+    fn infer(
+        &self,
+        buffers: &mut [i16],
+        col: &mut [i16],
+        mark: &mut dyn FnMut(usize),
+    ) -> Prediction {
         let (mut src, mut dst) = buffers.split_at_mut(Point::packed_len(self.max_activation));
         let (hidden, last) = self.split_last();
         for (i, layer) in hidden.iter().enumerate() {
             if let Output::Requantize(rq) = layer.params().output {
-                let out = &mut *dst;
-                self.run_layer::<Point>(i, src, col, |index, channel, acc| {
-                    let q = requantize_checked(
-                        acc,
-                        le_i32(rq.multiplier, channel),
-                        rq.shift[channel],
-                        rq.zero_point,
-                        rq.min,
-                        rq.max,
-                    );
-                    out[point_slot(index)] = i16::from(q) - i16::from(rq.zero_point);
-                });
+                let mut sink = Requantized {
+                    out: &mut *dst,
+                    layout: self.layout(i + 1),
+                    rq,
+                };
+                self.run_layer::<Point, _>(i, src, col, &mut sink);
             }
             core::mem::swap(&mut src, &mut dst);
+            mark(i);
         }
-        let mut logits = Logits::new();
-        layer::dense::run::<K, Point>(last, src, |_, _, acc| {
-            let _ = logits.push(acc);
-        });
+        let mut logits = Collected(Logits::new());
+        layer::dense::run::<K, Point, _>(last, src, &mut logits);
+        let logits = logits.0;
+        mark(hidden.len());
         Prediction {
             class: argmax(&logits),
             logits,
@@ -328,55 +346,59 @@ impl<'a, K: Kernels> Model<'a, K> {
     /// the hidden layers: afterwards `ws.front` holds the last hidden
     /// layer's bounds, packed, and `ws.back` is free.
     #[inline(always)]
-    pub(crate) fn bound(&self, ws: &mut Workspace<'_>, fill: impl FnOnce(&mut [i16])) {
+    pub(crate) fn bound(
+        &self,
+        ws: &mut Workspace<'_>,
+        fill: impl FnOnce(&mut [i16]),
+        mark: &mut dyn FnMut(usize),
+    ) {
         fill(ws.front);
-        self.propagate(ws);
+        self.propagate(ws, mark);
     }
 
-    /// The layers of [`Model::bound`], once per kernel choice.
+    /// The layers of [`Model::bound`], once per kernel choice; `mark(i)` as
+    /// layer `i` ends.
     #[inline(never)]
-    fn propagate(&self, ws: &mut Workspace<'_>) {
+    fn propagate(&self, ws: &mut Workspace<'_>, mark: &mut dyn FnMut(usize)) {
         let (hidden, _) = self.split_last();
         for (i, layer) in hidden.iter().enumerate() {
             if let Output::Requantize(rq) = layer.params().output {
-                let zero = 2 * i16::from(rq.zero_point);
-                let out = &mut *ws.back;
-                self.run_layer::<Interval>(i, ws.front, ws.col, |index, channel, acc| {
-                    let (lo, hi) = acc.bounds();
-                    let (mult, shift) = (le_i32(rq.multiplier, channel), rq.shift[channel]);
-                    let requant = |acc| {
-                        i16::from(requantize_checked(
-                            acc,
-                            mult,
-                            shift,
-                            rq.zero_point,
-                            rq.min,
-                            rq.max,
-                        ))
-                    };
-                    let (lo, hi) = (requant(lo), requant(hi));
-                    out[cert_kernels::centre_slot(index)] = lo + hi - zero;
-                    out[cert_kernels::radius_slot(index)] = hi - lo;
-                });
+                let mut sink = Requantized {
+                    out: &mut *ws.back,
+                    layout: self.layout(i + 1),
+                    rq,
+                };
+                self.run_layer::<Interval, _>(i, ws.front, ws.col, &mut sink);
             }
             core::mem::swap(&mut ws.front, &mut ws.back);
+            mark(i);
         }
     }
 
     /// Runs hidden layer `i` of either kind in domain `D` over the packed
     /// input `src`, with `col` as the convolution's column.
-    fn run_layer<D: Domain>(
+    fn run_layer<D: Domain, S: Sink<D::Acc>>(
         &self,
         i: usize,
         src: &[i16],
         col: &mut [i16],
-        sink: impl FnMut(usize, usize, D::Acc),
+        sink: &mut S,
     ) {
         match &self.desc.layers[i] {
-            Layer::Dense(d) => layer::dense::run::<K, D>(d, src, sink),
+            Layer::Dense(d) => layer::dense::run::<K, D, S>(d, src, sink),
             Layer::Conv2d(c) => {
-                layer::conv::run::<K, D>(c, self.shapes[i], self.shapes[i + 1], src, col, sink)
+                layer::conv::run::<K, D, S>(c, self.shapes[i], self.shapes[i + 1], src, col, sink)
             }
+        }
+    }
+
+    /// The layout of layer `i`'s input buffer: natural order for a
+    /// convolution (which gathers its columns from it), packed for a Dense
+    /// layer (whose kernels read it directly).
+    pub(crate) fn layout(&self, i: usize) -> Layout {
+        match self.desc.layers.get(i) {
+            Some(Layer::Conv2d(_)) => Layout::Natural,
+            _ => Layout::Packed,
         }
     }
 
@@ -444,6 +466,71 @@ impl<'a, K: Kernels> Model<'a, K> {
         let (back, col) = rest.split_at_mut(buffer);
         Workspace { front, back, col }
     }
+}
+
+/// A hidden layer's output stage: requantises every accumulator (a point,
+/// or both bounds of an interval) into the next layer's input buffer.
+struct Requantized<'o, 'a> {
+    out: &'o mut [i16],
+    layout: Layout,
+    rq: Requantize<'a>,
+}
+
+impl Requantized<'_, '_> {
+    #[inline(always)]
+    fn requantize(&self, channel: usize, acc: i32) -> i16 {
+        let rq = &self.rq;
+        let q = requantize_checked(
+            acc,
+            le_i32(rq.multiplier, channel),
+            rq.shift[channel],
+            rq.zero_point,
+            rq.min,
+            rq.max,
+        );
+        i16::from(q)
+    }
+}
+
+impl Sink<i32> for Requantized<'_, '_> {
+    #[inline(always)]
+    fn put(&mut self, index: usize, channel: usize, acc: i32) {
+        let q = self.requantize(channel, acc);
+        self.out[self.layout.point(index)] = q - i16::from(self.rq.zero_point);
+    }
+}
+
+impl Sink<Span> for Requantized<'_, '_> {
+    #[inline(always)]
+    fn put(&mut self, index: usize, channel: usize, acc: Span) {
+        let (lo, hi) = acc.bounds();
+        let (lo, hi) = (self.requantize(channel, lo), self.requantize(channel, hi));
+        self.out[self.layout.centre(index)] = lo + hi - 2 * i16::from(self.rq.zero_point);
+        self.out[self.layout.radius(index)] = hi - lo;
+    }
+}
+
+/// The logits layer's output stage: every accumulator, in order.
+pub(crate) struct Collected<T>(pub heapless::Vec<T, MAX_CLASSES>);
+
+impl Sink<i32> for Collected<i32> {
+    #[inline(always)]
+    fn put(&mut self, _: usize, _: usize, acc: i32) {
+        let _ = self.0.push(acc);
+    }
+}
+
+impl Sink<Span> for Collected<i32> {
+    /// The doubled centre: what picks the class to certify.
+    #[inline(always)]
+    fn put(&mut self, _: usize, _: usize, acc: Span) {
+        let _ = self.0.push(acc.mid2);
+    }
+}
+
+/// Runs `fill` on the first packed point buffer of `buffers`.
+fn fill_then(buffers: &mut [i16], max_activation: usize, fill: impl FnOnce(&mut [i16])) {
+    fill(&mut buffers[..Point::packed_len(max_activation)]);
 }
 
 /// Index of the largest value, the lowest index on ties.

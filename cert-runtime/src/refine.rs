@@ -111,10 +111,12 @@ impl<'a, K: Kernels> Model<'a, K> {
                 bounds[2 * i + 1] = hi.into();
             }
         });
-        self.bound(&mut ws, |cr| {
-            self.fill_integer_box(cr, |i| (bounds[2 * i], bounds[2 * i + 1]))
-        });
-        let certificate = self.decide(&mut ws, |x| self.fill_point(x, input));
+        self.bound(
+            &mut ws,
+            |cr| self.fill_integer_box(cr, |i| (bounds[2 * i], bounds[2 * i + 1])),
+            &mut |_| {},
+        );
+        let certificate = self.decide(&mut ws, |x| self.fill_point(x, input), &mut |_| {});
         let mut search = Search {
             model: self,
             ws,
@@ -242,9 +244,11 @@ impl<K: Kernels> Search<'_, '_, '_, K> {
     /// Bounds the current box and checks that it proves the class.
     fn proves_current(&mut self) -> bool {
         let (model, bounds) = (self.model, &*self.bounds);
-        model.bound(&mut self.ws, |cr| {
-            model.fill_integer_box(cr, |i| (bounds[2 * i], bounds[2 * i + 1]))
-        });
+        model.bound(
+            &mut self.ws,
+            |cr| model.fill_integer_box(cr, |i| (bounds[2 * i], bounds[2 * i + 1])),
+            &mut |_| {},
+        );
         let (_, last) = model.split_last();
         proves(self.class, &margin_bounds(last, self.ws.front, self.class))
     }
@@ -294,10 +298,11 @@ impl<K: Kernels> Search<'_, '_, '_, K> {
             *p = midpoint(b[0], b[1]);
         }
         let point = &*self.point;
+        let layout = model.layout(0);
         let at_mid = model.predict_in(self.ws.back, self.ws.col, |x| {
             model.for_each_channel(|_, q, values| {
                 for i in values {
-                    x[cert_kernels::point_slot(i)] = point[i] - i16::from(q.zero_point);
+                    x[layout.point(i)] = point[i] - i16::from(q.zero_point);
                 }
             })
         });

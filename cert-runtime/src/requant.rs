@@ -25,9 +25,10 @@ pub fn requantize(
     valid.then(|| requantize_checked(acc, multiplier, shift, zero_point, min, max))
 }
 
-/// [`requantize`] for parameters the loader has checked. `|acc *
-/// multiplier| <= 2^62` and the rounding term is at most `2^61`, so the
-/// 64-bit sum cannot overflow.
+/// [`requantize`] for parameters the loader has checked, as FORMAT.md
+/// section 4.3 writes it: `|acc * multiplier| <= 2^62` and the rounding
+/// term is at most `2^61`, so the 64-bit sum cannot overflow, and neither
+/// can adding the zero point to the shifted value.
 #[inline(always)]
 pub(crate) fn requantize_checked(
     acc: i32,
@@ -38,9 +39,36 @@ pub(crate) fn requantize_checked(
     max: i8,
 ) -> i8 {
     let product = i64::from(acc) * i64::from(multiplier);
-    let rounded = (product + (1i64 << (shift - 1))) >> shift;
-    let q = rounded.saturating_add(i64::from(zero_point));
+    if shift > 32 {
+        // The same value from the high word alone, in 32-bit arithmetic
+        // (what a 32-bit core computes cheaply): with `t = shift - 32` and
+        // `product = hi * 2^32 + lo`, `0 <= lo < 2^32`, adding `2^(shift-1)
+        // = 2^(t-1) * 2^32` leaves `lo` alone, and `floor((A * 2^32 + lo) /
+        // 2^shift) = floor(A / 2^t)` for the integer `A = hi + 2^(t-1)`
+        // because `lo / 2^32 < 1`. `|hi| <= 2^30` and `2^(t-1) <= 2^29`, so
+        // `A`, and `A >> t` plus the zero point, fit an i32.
+        let (hi, t) = ((product >> 32) as i32, u32::from(shift) - 32);
+        let q = ((hi + (1 << (t - 1))) >> t) + i32::from(zero_point);
+        return q.max(i32::from(min)).min(i32::from(max)) as i8;
+    }
+    let q = ((product + (1i64 << (shift - 1))) >> shift) + i64::from(zero_point);
     q.max(i64::from(min)).min(i64::from(max)) as i8
+}
+
+/// The formula of FORMAT.md section 4.3, literally: what
+/// [`requantize_checked`] must equal (checked by the tests).
+#[cfg(test)]
+fn requantize_reference(
+    acc: i32,
+    multiplier: i32,
+    shift: u8,
+    zero_point: i8,
+    min: i8,
+    max: i8,
+) -> i8 {
+    let product = i128::from(acc) * i128::from(multiplier);
+    let rounded = (product + (1i128 << (shift - 1))) >> shift;
+    (rounded + i128::from(zero_point)).clamp(i128::from(min), i128::from(max)) as i8
 }
 
 #[cfg(test)]
@@ -76,6 +104,42 @@ mod tests {
                 let q = requantize(acc, m, s, -3, -128, 127).unwrap();
                 assert!(q >= prev, "{m} {s} {acc}");
                 prev = q;
+            }
+        }
+    }
+
+    /// The fast path equals the literal formula (in 128-bit arithmetic) for
+    /// every shift, at the extremes and at random points.
+    #[test]
+    fn requantize_equals_the_formula() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for shift in 1..=62u8 {
+            let extremes = [i32::MIN, i32::MIN + 1, -1, 0, 1, i32::MAX];
+            for &acc in &extremes {
+                for &m in &[0, 1, 1 << 30, i32::MAX] {
+                    assert_eq!(
+                        requantize_checked(acc, m, shift, -128, -128, 127),
+                        requantize_reference(acc, m, shift, -128, -128, 127),
+                        "acc {acc} m {m} shift {shift}"
+                    );
+                }
+            }
+            for _ in 0..20_000 {
+                let r = next();
+                let acc = r as i32 >> (r >> 59);
+                let m = (next() as u32 >> 1) as i32;
+                let zero_point = (next() % 256) as u8 as i8;
+                assert_eq!(
+                    requantize_checked(acc, m, shift, zero_point, -128, 127),
+                    requantize_reference(acc, m, shift, zero_point, -128, 127),
+                    "acc {acc} m {m} shift {shift} zero_point {zero_point}"
+                );
             }
         }
     }

@@ -84,7 +84,7 @@ fn golden_model_predicts_the_hand_computed_logits() {
     assert_eq!(cert.margins.as_slice(), &[0, 279]);
     // At the model's own eps 1/16: hidden channel 0 lies in [11, 14],
     // channel 1 at 0, so the margin is at least 20 * 11 - 1 = 219
-    // (worked out in FORMAT.md section 5).
+    // (worked out in FORMAT.md section 4.7).
     let cert = model.certify(&input, model.budget(), &mut scratch).unwrap();
     assert_eq!(
         cert,
@@ -148,11 +148,20 @@ fn container_errors() {
     assert_eq!(load_error(&newer), container(unsupported));
     let mut older = GOLDEN.to_vec();
     older[4] = 1;
-    assert_eq!(load_error(&older), Error::FormatOutdated { found: 1 });
+    assert_eq!(
+        load_error(&older),
+        Error::FormatOutdated {
+            found: 1,
+            supported: 2
+        }
+    );
     assert!(
-        Error::FormatOutdated { found: 1 }
-            .to_string()
-            .contains("certnn export --run")
+        Error::FormatOutdated {
+            found: 1,
+            supported: 2
+        }
+        .to_string()
+        .contains("certnn export --run")
     );
 
     let short_header = ContainerError::Truncated { needed: 10, got: 6 };
@@ -507,7 +516,10 @@ fn every_error_displays_a_message() {
         ContainerError::BufferTooSmall,
     ];
     let errors = container.map(Error::Container).into_iter().chain([
-        Error::FormatOutdated { found: 1 },
+        Error::FormatOutdated {
+            found: 1,
+            supported: 2,
+        },
         Error::Malformed,
         Error::UnsupportedSize,
         Error::InvalidInputSpec { channel: 0 },

@@ -31,7 +31,13 @@ const GOLDEN_V1: &[u8] = &[
 #[test]
 fn a_version_1_file_is_refused_with_directions() {
     let error = Model::from_bytes(GOLDEN_V1).unwrap_err();
-    assert_eq!(error, Error::FormatOutdated { found: 1 });
+    assert_eq!(
+        error,
+        Error::FormatOutdated {
+            found: 1,
+            supported: 2
+        }
+    );
     let message = error.to_string();
     assert!(message.contains("certnn export --run"), "{message}");
     assert!(message.contains("certnn upgrade"), "{message}");

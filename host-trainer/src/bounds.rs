@@ -119,13 +119,65 @@ pub fn per_channel(v: &[f32], device: &Device) -> Tensor<4> {
     ])
 }
 
-/// `max(a, b)` with `b` broadcast over `a`.
+/// `max(a, b)` with `b` broadcast over `a`, exactly (`relu(a - b) + b`
+/// would round, and could put a box's lower limit above its upper one).
 pub fn at_least(a: Tensor<4>, b: Tensor<4>) -> Tensor<4> {
-    relu(a - b.clone()) + b
+    let b = b.expand(a.shape());
+    a.max_pair(b)
 }
 
-/// `min(a, b)` with `b` broadcast over `a`.
+/// `min(a, b)` with `b` broadcast over `a`, exactly.
 pub fn at_most(a: Tensor<4>, b: Tensor<4>) -> Tensor<4> {
-    let excess = relu(a.clone() - b);
-    a - excess
+    let b = b.expand(a.shape());
+    a.min_pair(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::ChannelSpace;
+
+    /// Features of very different magnitudes with budgets far below the
+    /// f32 resolution of the largest: every box must still contain its
+    /// point and have a radius >= 0 (a rounded clamp once made it negative).
+    #[test]
+    fn per_channel_boxes_contain_their_points() {
+        let device = Device::flex();
+        let channel = |min: f32, max: f32| ChannelSpace {
+            min,
+            max,
+            mean: 0.0,
+            std: 1.0,
+        };
+        let space = InputSpace {
+            channels: vec![
+                channel(-350.0, 1700.0),
+                channel(0.0, 1.7),
+                channel(-1.0, 0.0),
+            ],
+        };
+        let values: Vec<f32> = (0..300)
+            .flat_map(|i| {
+                let t = i as f32 / 299.0;
+                [-350.0 + 2050.0 * t, 1.7 * t, -t]
+            })
+            .collect();
+        let x =
+            Tensor::<1>::from_data(TensorData::new(values, [900]), &device).reshape([300, 3, 1, 1]);
+        for scale in [0.0, 1e-9, 1e-6, 1e-3, 1.0, 1e3] {
+            let eps = [30.0 * scale, 0.02 * scale, 0.5 * scale];
+            let b = Perturbation::new(&eps, &space).around(x.clone());
+            let radius: Vec<f32> = b.radius.clone().into_data().try_to_vec::<f32>().unwrap();
+            assert!(
+                radius.iter().all(|&r| r >= 0.0),
+                "negative radius at {scale}"
+            );
+            let values = |t: Tensor<4>| t.into_data().try_to_vec::<f32>().unwrap();
+            let (lo, hi, x) = (values(b.lower()), values(b.upper()), values(x.clone()));
+            for ((l, h), v) in lo.iter().zip(&hi).zip(&x) {
+                assert!(l <= h, "lower {l} above upper {h} at {scale}");
+                assert!(*l <= *v + v.abs() * 1e-6 && *v <= *h + v.abs() * 1e-6);
+            }
+        }
+    }
 }

@@ -67,11 +67,20 @@ impl fmt::Display for Eps {
         match self {
             Eps::Uniform(e) => write!(f, "{e}"),
             Eps::PerChannel(v) => {
-                let items: Vec<String> = v.iter().map(|e| format!("{e}")).collect();
+                let items: Vec<String> = v.iter().map(|&e| significant(e, 4)).collect();
                 write!(f, "[{}]", items.join(", "))
             }
         }
     }
+}
+
+/// `x` rounded to `digits` significant digits, for messages.
+fn significant(x: f32, digits: i32) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return format!("{x}");
+    }
+    let decimals = (digits - 1 - x.abs().log10().floor() as i32).max(0) as usize;
+    format!("{x:.decimals$}")
 }
 
 /// A budget as the command line writes it.

@@ -26,18 +26,18 @@ pub struct DeviceRun {
 }
 
 impl DeviceRun {
-    /// The `key=value` fields of the first log message that starts with
-    /// `prefix` (e.g. `"summary:"`).
-    pub fn fields(&self, prefix: &str) -> Option<HashMap<&str, &str>> {
-        let line = self.log.iter().find_map(|l| {
+    /// The log messages (without their level) that start with `prefix`.
+    pub fn messages<'r>(&'r self, prefix: &'r str) -> impl Iterator<Item = &'r str> + 'r {
+        self.log.iter().filter_map(move |l| {
             let (_level, message) = l.split_once(' ')?;
             Some(message.trim_start()).filter(|m| m.starts_with(prefix))
-        })?;
-        Some(
-            line.split_whitespace()
-                .filter_map(|t| t.split_once('='))
-                .collect(),
-        )
+        })
+    }
+
+    /// The `key=value` fields of the first log message that starts with
+    /// `prefix` (e.g. `"summary:"`).
+    pub fn fields<'r>(&'r self, prefix: &'r str) -> Option<HashMap<&'r str, &'r str>> {
+        self.messages(prefix).next().map(fields)
     }
 
     /// One numeric field of the first message starting with `prefix`.
@@ -62,6 +62,14 @@ impl DeviceRun {
         assert_eq!(self.number("summary:", "cases"), Some(cases), "{log}");
         assert_eq!(self.number("summary:", "matched"), Some(cases), "{log}");
     }
+}
+
+/// The `key=value` fields of one log message.
+pub fn fields(message: &str) -> HashMap<&str, &str> {
+    message
+        .split_whitespace()
+        .filter_map(|t| t.split_once('='))
+        .collect()
 }
 
 /// Serialises builds: they share the boards' target directory.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::io;
 use std::path::Path;
 
-use crate::device::{DeviceRun, check_on_device};
+use crate::device::{DeviceRun, check_on_device, fields};
 use crate::elf;
 use crate::origin::{Origin, code_by_origin};
 
@@ -39,6 +39,42 @@ pub struct Footprint {
     /// Mean instructions per `certify` that did not certify, which includes
     /// the fallback inference (0 if all certified).
     pub certify_uncertified: u64,
+    /// Mean instructions per refinement of an uncertified input, the
+    /// refinement's own interval passes included (0 if none refined).
+    pub refine: u64,
+    /// Mean boxes bounded per refinement.
+    pub boxes: u64,
+    /// What every layer costs, for the first case.
+    pub layers: Vec<LayerCost>,
+}
+
+/// What one layer costs on the device, for one input.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LayerCost {
+    /// `dense` or `conv2d`.
+    pub kind: String,
+    /// Multiply-accumulates of one pass (a point; the interval pass does two
+    /// per weight).
+    pub macs: u64,
+    /// Instructions of the layer in `predict`.
+    pub predict: u64,
+    /// Instructions of the layer in `certify` (the interval pass).
+    pub certify: u64,
+}
+
+impl LayerCost {
+    /// Reads one `layer i: KIND macs=.. predict=.. certify=..` message.
+    fn parse(message: &str) -> Option<LayerCost> {
+        let kind = message.split_whitespace().nth(2)?.to_string();
+        let f = fields(message);
+        let number = |key| f.get(key)?.parse().ok();
+        Some(LayerCost {
+            kind,
+            macs: number("macs")?,
+            predict: number("predict")?,
+            certify: number("certify")?,
+        })
+    }
 }
 
 impl Footprint {
@@ -74,6 +110,13 @@ impl Footprint {
             certify: number("instructions:", "certify")?,
             certify_certified: number("instructions:", "certified")?,
             certify_uncertified: number("instructions:", "uncertified")?,
+            refine: number("instructions:", "refine")?,
+            boxes: number("instructions:", "boxes")?,
+            layers: run
+                .messages("layer ")
+                .map(LayerCost::parse)
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| failed("layer"))?,
         };
         Ok((footprint, run))
     }
@@ -87,12 +130,16 @@ impl Footprint {
 /// The rows as a Markdown table.
 pub fn table(rows: &[Footprint]) -> String {
     let mut out = String::from(
-        "| model | code flash | runtime code | weights flash | vectors flash | static RAM | peak stack | instructions/predict | instructions/certify: mean (certified, not) | certify/predict |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| model | code flash | runtime code | weights flash | vectors flash | static RAM | peak stack | instructions/predict | instructions/certify: mean (certified, not) | certify/predict | instructions/refine (boxes) |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for f in rows {
+        let refine = match f.boxes {
+            0 => "-".to_string(),
+            boxes => format!("{} ({boxes})", f.refine),
+        };
         out += &format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} ({}, {}) | {:.2}x |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} ({}, {}) | {:.2}x | {refine} |\n",
             f.name,
             bytes(f.code_flash),
             bytes(f.runtime_code),
@@ -105,6 +152,40 @@ pub fn table(rows: &[Footprint]) -> String {
             f.certify_certified,
             f.certify_uncertified,
             f.ratio()
+        );
+    }
+    out
+}
+
+/// Instructions per multiply-accumulate of every layer, and of the whole
+/// model, in predict and in certify.
+pub fn layer_table(rows: &[Footprint]) -> String {
+    let mut out = String::from(
+        "| model | layer | MACs | instructions/predict | per MAC | instructions/certify | per MAC |\n\
+         |---|---|---:|---:|---:|---:|---:|\n",
+    );
+    let per = |n: u64, macs: u64| n as f64 / macs.max(1) as f64;
+    for f in rows {
+        for (i, l) in f.layers.iter().enumerate() {
+            out += &format!(
+                "| {} | {i}: {} | {} | {} | {:.2} | {} | {:.2} |\n",
+                f.name,
+                l.kind,
+                l.macs,
+                l.predict,
+                per(l.predict, l.macs),
+                l.certify,
+                per(l.certify, l.macs)
+            );
+        }
+        let macs = f.layers.iter().map(|l| l.macs).sum();
+        out += &format!(
+            "| {} | all (predict, certified certify) | {macs} | {} | {:.2} | {} | {:.2} |\n",
+            f.name,
+            f.predict,
+            per(f.predict, macs),
+            f.certify_certified,
+            per(f.certify_certified, macs)
         );
     }
     out

@@ -27,7 +27,7 @@ pub enum Origin {
     Runtime,
     /// `cert-runtime/src/vectors/`: only test firmware decodes vectors.
     Vectors,
-    /// The crates in [`RUNTIME_DEPS`].
+    /// The runtime's dependencies (postcard, serde, heapless, micromath, crc).
     RuntimeDeps,
     /// `boards/`: the application and the board glue.
     Firmware,

@@ -1,4 +1,4 @@
-//! The size snapshot, `firmware/size.snapshot`: what the footprint was when
+//! The size snapshot, `boards/mps2-an386/size.snapshot`: what the footprint was when
 //! last accepted, one `model key value` line each. A test fails when any
 //! value grows by more than [`TOLERANCE`]; after an explained growth,
 //! rewrite it with `UPDATE_SNAPSHOTS=1 cargo test --release -p end-to-end`.
@@ -80,6 +80,17 @@ pub fn growth(accepted: &Snapshot, now: &Snapshot) -> Vec<String> {
         .collect()
 }
 
+/// Compares `now` with the snapshot file at `path` (rewriting the file
+/// first when `UPDATE_SNAPSHOTS` is set); returns the entries that grew by
+/// more than the allowed margin or are new.
+pub fn compare_with_file(path: &std::path::Path, now: &Snapshot) -> Result<Vec<String>, String> {
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(path, render(now)).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    Ok(growth(&parse(&text)?, now))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,15 +109,4 @@ mod tests {
         assert_eq!(growth(&accepted, &now).len(), 2);
         assert!(parse("demo code_flash").is_err());
     }
-}
-
-/// Compares `now` with the snapshot file at `path` (rewriting the file
-/// first when `UPDATE_SNAPSHOTS` is set); returns the entries that grew by
-/// more than the allowed margin or are new.
-pub fn compare_with_file(path: &std::path::Path, now: &Snapshot) -> Result<Vec<String>, String> {
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(path, render(now)).map_err(|e| format!("{}: {e}", path.display()))?;
-    }
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    Ok(growth(&parse(&text)?, now))
 }

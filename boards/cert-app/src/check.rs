@@ -76,7 +76,12 @@ pub fn check_case<M: Meter>(
         (None, 0)
     };
     let host = match &refinement {
-        Some(r) => case.expected.matches_refinement(r, buffers.counterexample),
+        // The refinement's own certificate is the one `certify` gave (the
+        // gate acts on it), and both must be the host's.
+        Some(r) => {
+            r.certificate == certificate
+                && case.expected.matches_refinement(r, buffers.counterexample)
+        }
         None => case.expected.matches(&certificate) && case.expected.refined.is_none(),
     };
     Ok(CaseCheck {

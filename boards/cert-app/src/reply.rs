@@ -6,8 +6,9 @@
 //! ok class=1 certified=1 min_margin=-19 boxes=3    proven by refinement (3 boxes): act
 //! ok class=2 certified=0 min_margin=-35 boxes=64   not proven: the fall-back output is on
 //! err length got=100 expected=3136                 frame rejected, nothing driven
-//! err frame                                        bad version or checksum
+//! err frame                                        bad magic, version or checksum
 //! err runtime                                      the runtime refused the input
+//! err gate                                         the LED pins could not be driven
 //! ```
 
 use crate::frame::FrameError;
@@ -171,8 +172,8 @@ mod tests {
             text(&Line::rejected(&e)),
             "err length got=100 expected=3136\n"
         );
-        let checksum = FrameError::Container(cert_runtime::ContainerError::BadMagic);
-        assert_eq!(text(&Line::rejected(&checksum)), "err frame\n");
+        let bad_magic = FrameError::Container(cert_runtime::ContainerError::BadMagic);
+        assert_eq!(text(&Line::rejected(&bad_magic)), "err frame\n");
         let e = StationError::<()>::Runtime(cert_runtime::Error::InvalidEps { channel: 0 });
         assert_eq!(text(&Line::failed(&e)), "err runtime\n");
     }

@@ -73,16 +73,20 @@ pub fn embed_vectors(model: &[u8], default: &str) {
 }
 
 /// Writes `OUT_DIR/sizes.rs`: `INPUT_LEN` and `SCRATCH_LEN`, the sizes of
-/// the static buffers the model needs (scratch for certify and refine).
+/// the static buffers the model needs (scratch for certify, and for refine
+/// when the model refines).
 pub fn write_sizes(model: &[u8]) {
     let model = Model::from_bytes(model).expect("an embedded model loads");
+    let scratch = match model.refine_boxes() {
+        0 => model.certify_scratch_len(),
+        _ => model.refine_scratch_len(),
+    };
     let sizes = format!(
         "/// Values in one input of the embedded model.\n\
          pub const INPUT_LEN: usize = {};\n\
-         /// `i16` scratch elements the embedded model's certification and refinement need.\n\
-         pub const SCRATCH_LEN: usize = {};\n",
+         /// `i16` scratch elements the embedded model's certification (and refinement) need.\n\
+         pub const SCRATCH_LEN: usize = {scratch};\n",
         model.input_len(),
-        model.refine_scratch_len()
     );
     fs::write(out_dir().join("sizes.rs"), sizes).expect("write OUT_DIR/sizes.rs");
 }

@@ -52,6 +52,27 @@ impl Counter {
         (out, start.wrapping_sub(end) * INSTRUCTIONS_PER_TICK)
     }
 
+    /// Runs `f`, handing it a `mark` that records, for every index `i < N`
+    /// it is called with, the instructions from the start of `f` to the
+    /// call; returns `f`'s result and the marks.
+    pub fn count_marks<T, const N: usize>(
+        &mut self,
+        f: impl FnOnce(&mut dyn FnMut(usize)) -> T,
+    ) -> (T, [u32; N]) {
+        let mut marks = [0u32; N];
+        let (out, _) = self.count(|| {
+            let start = SYST::get_current();
+            let mut mark = |i: usize| {
+                if let Some(slot) = marks.get_mut(i) {
+                    let ticks = start.wrapping_sub(SYST::get_current()) & RELOAD;
+                    *slot = ticks * INSTRUCTIONS_PER_TICK;
+                }
+            };
+            f(&mut mark)
+        });
+        (out, marks)
+    }
+
     /// Checks that ticks are instructions by timing a loop of known length;
     /// logs a warning when they are not (QEMU run without `-icount shift=0`).
     pub fn calibrate(&mut self) -> bool {

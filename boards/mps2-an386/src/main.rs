@@ -11,7 +11,7 @@
 use cert_app::{Buffers, CaseCheck, Tally, check_case};
 use cert_runtime::gate::CertifiedGate;
 use cert_runtime::vectors::Vectors;
-use cert_runtime::{Model, REFINE_DEPTH, Trail, Verdict};
+use cert_runtime::{Layer, Model, REFINE_DEPTH, Trail, Verdict};
 use cortex_m_rt::entry;
 use mps2_an386::count::Counter;
 use mps2_an386::leds::{self, Led};
@@ -69,6 +69,11 @@ fn run(
         model.refine_boxes(),
         vectors.len()
     );
+    if let Some(case) = vectors.cases().next()
+        && let Ok(x) = case.input_into(input)
+    {
+        profile_layers(&model, x, buffers.scratch, &mut counter);
+    }
     let mut tally = Tally::default();
     for (index, case) in vectors.cases().enumerate() {
         let checked = case
@@ -116,6 +121,36 @@ fn run(
         tally.record(case.label, &check, acted, ok);
     }
     summarize(&tally, calibrated && counter.in_range())
+}
+
+/// Logs what every layer costs in predict and in certify, for one input,
+/// next to its multiply-accumulates.
+fn profile_layers(model: &Model<'_>, input: &[f32], scratch: &mut [i16], counter: &mut Counter) {
+    const MARKS: usize = cert_runtime::MAX_LAYERS;
+    let (_, predict) =
+        counter.count_marks::<_, MARKS>(|mark| model.predict_marked(input, scratch, mark));
+    let (_, certify) = counter
+        .count_marks::<_, MARKS>(|mark| model.certify_marked(input, model.budget(), scratch, mark));
+    let shapes = model.shapes();
+    for (i, layer) in model.layers().iter().enumerate() {
+        let (kind, macs) = match layer {
+            Layer::Dense(d) => ("dense", d.inputs * d.outputs),
+            Layer::Conv2d(c) => {
+                let fan_in =
+                    u32::from(c.in_channels) * u32::from(c.kernel[0]) * u32::from(c.kernel[1]);
+                ("conv2d", shapes[i + 1].len() as u32 * fan_in)
+            }
+        };
+        let since = |marks: &[u32; MARKS]| marks[i] - if i == 0 { 0 } else { marks[i - 1] };
+        defmt::info!(
+            "layer {=usize}: {=str} macs={=u32} predict={=u32} certify={=u32}",
+            i,
+            kind,
+            macs,
+            since(&predict),
+            since(&certify)
+        );
+    }
 }
 
 fn log_case(index: usize, label: Option<u16>, check: &CaseCheck, ok: bool) {

@@ -1,4 +1,4 @@
-//! The model file: a [`container`](crate::container) of kind [`MODEL`]
+//! The model file: a [`container`] of kind [`MODEL`]
 //! around a postcard encoding of [`ModelDesc`].
 //!
 //! Multi-byte parameters inside the payload (`i32` biases and multipliers,
@@ -240,8 +240,8 @@ pub struct ModelDesc<'a> {
 /// format version gives [`Error::FormatOutdated`].
 pub fn decode(bytes: &[u8]) -> Result<ModelDesc<'_>, Error> {
     let payload = container::open(bytes, MODEL).map_err(|e| match e {
-        ContainerError::UnsupportedVersion { found, .. } if found < FORMAT_VERSION => {
-            Error::FormatOutdated { found }
+        ContainerError::UnsupportedVersion { found, supported } if found < supported => {
+            Error::FormatOutdated { found, supported }
         }
         e => Error::Container(e),
     })?;

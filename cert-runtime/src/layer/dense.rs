@@ -2,7 +2,7 @@
 
 use cert_kernels::Kernels;
 
-use super::{Domain, Shape};
+use super::{Domain, Shape, Sink};
 use crate::format::Dense;
 
 /// The output shape, or `None` when the input does not match.
@@ -14,19 +14,21 @@ pub(crate) fn output_shape(layer: &Dense<'_>, input: Shape) -> Option<Shape> {
     })
 }
 
-/// Accumulates every output channel over the packed input `src` and hands
-/// it to `sink` with its flat output index and its channel (the same).
-pub(crate) fn run<K: Kernels, D: Domain>(
+/// Accumulates every output channel over the packed input `src` and puts
+/// it in `sink` with its flat output index and its channel (the same).
+pub(crate) fn run<K: Kernels, D: Domain, S: Sink<D::Acc>>(
     layer: &Dense<'_>,
     src: &[i16],
-    mut sink: impl FnMut(usize, usize, D::Acc),
+    sink: &mut S,
 ) {
     let params = &layer.params;
-    D::rows::<K>(
+    D::rows::<K, S>(
         params.weights,
         layer.inputs as usize,
         params.bias,
         src,
-        |o, acc| sink(o, o, acc),
+        sink,
+        0,
+        1,
     );
 }

@@ -14,10 +14,8 @@ pub(crate) mod conv;
 pub(crate) mod dense;
 
 use cert_kernels::{
-    Kernels, centre_slot, interval_tail, point_slot, point_tail, radius_slot, whole_groups,
+    GROUP, Kernels, centre_slot, interval_tail, point_slot, point_tail, radius_slot, whole_groups,
 };
-
-use crate::format::le_i32;
 
 /// A CHW activation shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +51,60 @@ impl Shape {
     }
 }
 
+/// Rows a kernel call covers at most: the accumulators live on the stack.
+const ROWS_PER_CALL: usize = 16;
+
+/// Where the values of an activation buffer sit: packed (what a Dense
+/// layer's kernels read directly) or in natural CHW order (what a Conv2d
+/// layer gathers its columns from). Each layer's input buffer is laid out
+/// for that layer; the layer before writes it so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Layout {
+    /// `cert_kernels`' packed order.
+    Packed,
+    /// Value `i` at `i` (points) or at `2 i` and `2 i + 1` (doubled centre
+    /// and radius of intervals).
+    Natural,
+}
+
+impl Layout {
+    /// Slot of point value `i`.
+    #[inline(always)]
+    pub fn point(self, i: usize) -> usize {
+        match self {
+            Layout::Packed => point_slot(i),
+            Layout::Natural => i,
+        }
+    }
+
+    /// Slot of the doubled centre of interval value `i`.
+    #[inline(always)]
+    pub fn centre(self, i: usize) -> usize {
+        match self {
+            Layout::Packed => centre_slot(i),
+            Layout::Natural => 2 * i,
+        }
+    }
+
+    /// Slot of the radius of interval value `i`.
+    #[inline(always)]
+    pub fn radius(self, i: usize) -> usize {
+        match self {
+            Layout::Packed => radius_slot(i),
+            Layout::Natural => 2 * i + 1,
+        }
+    }
+}
+
+/// Where a layer's accumulators go: its output stage (requantisation into
+/// the next buffer, or the logits). A trait rather than a closure so that
+/// the output stage is inlined into the layer loops.
+pub(crate) trait Sink<A> {
+    /// Takes the accumulator of output `index` (flat CHW), of channel
+    /// `channel`.
+    fn put(&mut self, index: usize, channel: usize, acc: A);
+}
+
 /// What an accumulator is, and where a value sits in a packed buffer: a
 /// point or an interval over zero-point-shifted int8 activations.
 pub(crate) trait Domain {
@@ -62,21 +114,30 @@ pub(crate) trait Domain {
     /// `i16` elements a packed buffer of `n` values takes.
     fn packed_len(n: usize) -> usize;
 
-    /// Accumulates every row of `weights` (`fan_in` weights each, one bias
-    /// per row) against the packed activations `src`, and hands each
-    /// accumulator to `sink` with its row index.
-    fn rows<K: Kernels>(
+    /// Accumulates every row `o` of `weights` (`fan_in` weights each, one
+    /// bias per row) against the packed activations `src`, and puts it in
+    /// `sink` as output `first + o * step`, channel `o`.
+    fn rows<K: Kernels, S: Sink<Self::Acc>>(
         weights: &[u8],
         fan_in: usize,
         bias: &[u8],
         src: &[i16],
-        sink: impl FnMut(usize, Self::Acc),
+        sink: &mut S,
+        first: usize,
+        step: usize,
     );
 
-    /// Copies value `from` of the packed buffer `src` to value `to` of the
-    /// packed column `col`, or writes real zero there when `from` is
-    /// `None` (zero padding).
-    fn gather(src: &[i16], col: &mut [i16], from: Option<usize>, to: usize);
+    /// Writes real zero (zero padding) to values `to..to + len` of the
+    /// packed column `col`.
+    fn zero_run(col: &mut [i16], to: usize, len: usize);
+
+    /// Copies values `from..from + len` of the natural-order buffer `src`
+    /// to values `to..to + len` of the packed column `col`.
+    fn copy_run(src: &[i16], from: usize, col: &mut [i16], to: usize, len: usize);
+
+    /// [`Domain::copy_run`] for `to` and `len` multiples of [`GROUP`] (whole
+    /// groups only: the fast path of a convolution's interior pixels).
+    fn copy_groups(src: &[i16], from: usize, col: &mut [i16], to: usize, len: usize);
 }
 
 /// Inference: one value `x = q - zero_point` per activation.
@@ -90,37 +151,73 @@ impl Domain for Point {
     }
 
     #[inline(always)]
-    fn rows<K: Kernels>(
+    fn rows<K: Kernels, S: Sink<i32>>(
         weights: &[u8],
         fan_in: usize,
         bias: &[u8],
         x: &[i16],
-        mut sink: impl FnMut(usize, i32),
+        sink: &mut S,
+        first: usize,
+        step: usize,
     ) {
         let whole = whole_groups(fan_in);
-        let tail_x = &x[whole..];
-        let channels = weights.len() / fan_in;
-        let row = |o: usize| &weights[o * fan_in..(o + 1) * fan_in];
-        // Two rows at a time share the activation loads; an odd last row
-        // goes alone. One call of `sink` per row keeps the code small.
-        for o in (0..channels).step_by(2) {
-            let r0 = row(o);
-            let (a0, a1) = match o + 1 < channels {
-                true => K::dot2(&r0[..whole], &row(o + 1)[..whole], x),
-                false => (K::dot(&r0[..whole], x), 0),
-            };
-            for (k, dot) in [(o, a0), (o + 1, a1)].into_iter().take(channels - o) {
-                sink(
-                    k,
-                    le_i32(bias, k) + dot + point_tail(&row(k)[whole..], tail_x),
-                );
+        let mut acc = [0i32; ROWS_PER_CALL];
+        let mut o = 0;
+        for (rows, biases) in weights
+            .chunks(ROWS_PER_CALL * fan_in)
+            .zip(bias.chunks(4 * ROWS_PER_CALL))
+        {
+            let acc = &mut acc[..rows.len() / fan_in];
+            K::dot_rows(rows, fan_in, x, acc);
+            for ((row, b), &dot) in rows
+                .chunks_exact(fan_in)
+                .zip(biases.chunks_exact(4))
+                .zip(&*acc)
+            {
+                let tail = match whole == fan_in {
+                    true => 0,
+                    false => point_tail(&row[whole..], &x[whole..]),
+                };
+                let acc = i32::from_le_bytes([b[0], b[1], b[2], b[3]]) + dot + tail;
+                sink.put(first + o * step, o, acc);
+                o += 1;
             }
         }
     }
 
     #[inline(always)]
-    fn gather(src: &[i16], col: &mut [i16], from: Option<usize>, to: usize) {
-        col[point_slot(to)] = from.map_or(0, |i| src[point_slot(i)]);
+    fn zero_run(col: &mut [i16], to: usize, len: usize) {
+        for k in to..to + len {
+            col[point_slot(k)] = 0;
+        }
+    }
+
+    #[inline(always)]
+    fn copy_run(src: &[i16], from: usize, col: &mut [i16], to: usize, len: usize) {
+        let src = &src[from..from + len];
+        // A run that starts a group copies whole groups in lane order.
+        let whole = if to.is_multiple_of(GROUP) {
+            whole_groups(len)
+        } else {
+            0
+        };
+        for (s, c) in src[..whole]
+            .chunks_exact(GROUP)
+            .zip(col[to..to + whole].chunks_exact_mut(GROUP))
+        {
+            c.copy_from_slice(&[s[0], s[2], s[1], s[3]]);
+        }
+        for (k, &v) in (to + whole..).zip(&src[whole..]) {
+            col[point_slot(k)] = v;
+        }
+    }
+
+    #[inline(always)]
+    fn copy_groups(src: &[i16], from: usize, col: &mut [i16], to: usize, len: usize) {
+        let (src, col) = (&src[from..from + len], &mut col[to..to + len]);
+        for (s, c) in src.chunks_exact(GROUP).zip(col.chunks_exact_mut(GROUP)) {
+            c.copy_from_slice(&[s[0], s[2], s[1], s[3]]);
+        }
     }
 }
 
@@ -153,32 +250,83 @@ impl Domain for Interval {
     }
 
     #[inline(always)]
-    fn rows<K: Kernels>(
+    fn rows<K: Kernels, S: Sink<Span>>(
         weights: &[u8],
         fan_in: usize,
         bias: &[u8],
         cr: &[i16],
-        mut sink: impl FnMut(usize, Span),
+        sink: &mut S,
+        first: usize,
+        step: usize,
     ) {
         let whole = whole_groups(fan_in);
         let tail = &cr[2 * whole..];
-        for (o, row) in weights.chunks_exact(fan_in).enumerate() {
-            let (mid, rad) = K::interval(&row[..whole], cr);
-            let (tail_mid, tail_rad) = interval_tail(&row[whole..], tail);
-            sink(
-                o,
-                Span {
-                    mid2: 2 * le_i32(bias, o) + mid + tail_mid,
+        let mut acc = [(0i32, 0i32); ROWS_PER_CALL];
+        let mut o = 0;
+        for (rows, biases) in weights
+            .chunks(ROWS_PER_CALL * fan_in)
+            .zip(bias.chunks(4 * ROWS_PER_CALL))
+        {
+            let acc = &mut acc[..rows.len() / fan_in];
+            K::interval_rows(rows, fan_in, cr, acc);
+            for ((row, b), &(mid, rad)) in rows
+                .chunks_exact(fan_in)
+                .zip(biases.chunks_exact(4))
+                .zip(&*acc)
+            {
+                let (tail_mid, tail_rad) = match whole == fan_in {
+                    true => (0, 0),
+                    false => interval_tail(&row[whole..], tail),
+                };
+                let bias = i32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+                let span = Span {
+                    mid2: 2 * bias + mid + tail_mid,
                     rad2: rad + tail_rad,
-                },
-            );
+                };
+                sink.put(first + o * step, o, span);
+                o += 1;
+            }
         }
     }
 
     #[inline(always)]
-    fn gather(src: &[i16], col: &mut [i16], from: Option<usize>, to: usize) {
-        let (c, r) = from.map_or((0, 0), |i| (src[centre_slot(i)], src[radius_slot(i)]));
-        col[centre_slot(to)] = c;
-        col[radius_slot(to)] = r;
+    fn zero_run(col: &mut [i16], to: usize, len: usize) {
+        for k in to..to + len {
+            col[centre_slot(k)] = 0;
+            col[radius_slot(k)] = 0;
+        }
+    }
+
+    #[inline(always)]
+    fn copy_run(src: &[i16], from: usize, col: &mut [i16], to: usize, len: usize) {
+        let src = &src[2 * from..2 * (from + len)];
+        // A run that starts a group copies whole groups in lane order.
+        let whole = if to.is_multiple_of(GROUP) {
+            whole_groups(len)
+        } else {
+            0
+        };
+        for (s, c) in src[..2 * whole]
+            .chunks_exact(2 * GROUP)
+            .zip(col[2 * to..2 * (to + whole)].chunks_exact_mut(2 * GROUP))
+        {
+            c.copy_from_slice(&[s[0], s[4], s[2], s[6], s[1], s[5], s[3], s[7]]);
+        }
+        for (k, cr) in (to + whole..).zip(src[2 * whole..].chunks_exact(2)) {
+            col[centre_slot(k)] = cr[0];
+            col[radius_slot(k)] = cr[1];
+        }
+    }
+
+    #[inline(always)]
+    fn copy_groups(src: &[i16], from: usize, col: &mut [i16], to: usize, len: usize) {
+        let src = &src[2 * from..2 * (from + len)];
+        let col = &mut col[2 * to..2 * (to + len)];
+        for (s, c) in src
+            .chunks_exact(2 * GROUP)
+            .zip(col.chunks_exact_mut(2 * GROUP))
+        {
+            c.copy_from_slice(&[s[0], s[4], s[2], s[6], s[1], s[5], s[3], s[7]]);
+        }
     }
 }

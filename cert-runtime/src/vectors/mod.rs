@@ -2,7 +2,7 @@
 //! verdicts) the host computed for them at the model's own spec, so that a
 //! device can show it certifies bit for bit like the host.
 //!
-//! A file is a [`container`](crate::container) of kind [`VECTORS`] whose
+//! A file is a [`container`] of kind [`VECTORS`] whose
 //! payload is the postcard encoding of a [`Header`], a case count and the
 //! concatenated postcard encodings of the [`Case`]s. FORMAT.md section 6 is
 //! the full spec, golden bytes included. Decoding borrows everything from

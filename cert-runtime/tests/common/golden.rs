@@ -1,4 +1,4 @@
-//! The golden model of FORMAT.md section 5: its spec and its exact bytes.
+//! The golden model of FORMAT.md sections 2.4 and 4.7: its spec and its exact bytes.
 
 use cert_runtime::Quantizer;
 use cert_runtime::builder::{Certification, Input, LayerKind, LayerSpec, ModelSpec, OutputSpec};

@@ -137,7 +137,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         }
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        super::print_json(&rows)?;
     }
     Ok(())
 }

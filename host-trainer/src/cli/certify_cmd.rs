@@ -71,7 +71,7 @@ pub fn run(args: CertifyArgs) -> Result<()> {
         if args.per_sample {
             out["per_sample"] = serde_json::to_value(&per_sample)?;
         }
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        super::print_json(&out)?;
     } else {
         println!("{} inputs, eps {}:", summary.samples, summary.eps);
         println!(

@@ -67,7 +67,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
         &device,
     );
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&acc)?);
+        super::print_json(&acc)?;
     } else {
         println!("{} test inputs, eps {eps}:", acc.samples);
         println!("  clean accuracy       {:6.2}%", 100.0 * acc.clean);

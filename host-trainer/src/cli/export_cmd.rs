@@ -131,6 +131,12 @@ pub fn run(args: ExportArgs) -> Result<()> {
             splits.train.len(),
             test.len()
         ),
+        source: cfg.data.clone(),
+        feature_names: if tabular {
+            test.channel_names.clone()
+        } else {
+            Vec::new()
+        },
         seed: cfg.seed,
         train_command: cfg.command.clone(),
         export_command: super::command_line(),

@@ -91,7 +91,7 @@ pub fn run(args: InspectArgs) -> Result<()> {
         "layers": layers,
     });
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&info)?);
+        super::print_json(&info)?;
         return Ok(());
     }
     println!("{}: {}", args.model.path.display(), header.description);

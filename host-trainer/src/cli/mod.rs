@@ -73,3 +73,46 @@ pub fn command_line() -> String {
     let args: Vec<String> = std::env::args().skip(1).collect();
     format!("certnn {}", args.join(" "))
 }
+
+/// Prints `value` as pretty JSON, every number that came from an `f32`
+/// written with the f32's own shortest digits (`0.4`, not the
+/// `0.4000000059604645` of its widening to f64).
+pub fn print_json(value: &impl serde::Serialize) -> Result<()> {
+    let mut value = serde_json::to_value(value)?;
+    shorten_f32s(&mut value);
+    println!("{}", serde_json::to_string_pretty(&value)?);
+    Ok(())
+}
+
+/// Rewrites every float of `value` that is exactly an `f32` with that
+/// f32's shortest decimal form.
+fn shorten_f32s(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            let x = n.as_f64().unwrap_or_default();
+            let single = x as f32;
+            if f64::from(single) == x
+                && let Ok(short) = format!("{single}").parse::<f64>()
+                && let Some(n) = serde_json::Number::from_f64(short)
+            {
+                *value = Value::Number(n);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(shorten_f32s),
+        Value::Object(fields) => fields.values_mut().for_each(shorten_f32s),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_from_f32_print_their_shortest_digits() {
+        let mut v = serde_json::json!({ "a": 0.4f32, "b": [0.1f32, 3], "c": 0.1f64 });
+        shorten_f32s(&mut v);
+        assert_eq!(v.to_string(), r#"{"a":0.4,"b":[0.1,3],"c":0.1}"#);
+    }
+}

@@ -101,18 +101,23 @@ pub fn run_radius(args: RadiusArgs) -> Result<()> {
     }
     if args.json {
         let out = json!({ "max": args.max, "budget": uniform, "radii": rows });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        super::print_json(&out)?;
     } else {
         for row in rows {
-            let radius = row["radius"]
-                .as_f64()
-                .map_or("none (tie)".to_string(), |r| format!("{r:.4} x budget"));
+            let radius = match row["radius"].as_f64() {
+                None => "none (tie)".to_string(),
+                Some(r) if r >= f64::from(args.max) => {
+                    format!(">= {r:.4} x budget (--max, the largest searched)")
+                }
+                Some(r) => format!("{r:.4} x budget"),
+            };
             let eps = row["eps"]
                 .as_f64()
                 .map_or(String::new(), |e| format!(" (eps {e:.4})"));
             println!(
                 "{}\tclass {}\tradius {radius}{eps}",
-                row["index"], row["predicted"]
+                row["index"],
+                row["predicted"].as_str().unwrap_or_default()
             );
         }
     }

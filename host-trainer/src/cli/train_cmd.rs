@@ -53,19 +53,22 @@ pub struct TrainArgs {
     eps_train: Option<EpsSpec>,
     /// The budget it is evaluated, selected and certified at (the model
     /// file carries it). Default: 0.1 for images, std:0.05 for features.
-    #[arg(long, value_name = "EPS")]
+    /// Also spelled --eps-per-feature for a list (E1,E2,...) or @FILE.
+    #[arg(long, value_name = "EPS", visible_alias = "eps-per-feature")]
     eps: Option<EpsSpec>,
     /// Hidden-layer initialisation: shi (the paper's scale) or shi-bn (the
     /// same Gaussian at Kaiming's scale; trains far faster under BatchNorm).
     #[arg(long, value_enum, default_value_t = Init::ShiBn)]
     init: Init,
-    /// Epochs.
-    #[arg(long, default_value_t = 30)]
-    epochs: usize,
+    /// Epochs. Default: 30 for images, 300 for features (a few hundred
+    /// rows make an epoch only a handful of steps).
+    #[arg(long)]
+    epochs: Option<usize>,
     /// Batch size. The paper's 256 gives only 28 steps per epoch on 7,200
-    /// digits; 128 doubles the steps for the same work.
-    #[arg(long, default_value_t = 128)]
-    batch_size: usize,
+    /// digits; 128 (the default for images) doubles the steps for the same
+    /// work. Default for features: 16.
+    #[arg(long)]
+    batch_size: Option<usize>,
     /// Adam learning rate. The paper's 5e-4 is tuned for ~16,000 steps; a
     /// 30-epoch run here has ~1,700, and 2e-3 reaches far higher verified
     /// accuracy without collapse (see the README's training notes).
@@ -199,19 +202,20 @@ pub fn run(args: TrainArgs) -> Result<()> {
 }
 
 fn config_from_args(args: &TrainArgs) -> Result<TrainConfig> {
-    if args.epochs == 0 || args.batch_size == 0 {
+    let source = args.data.source()?;
+    let tabular = source.is_tabular();
+    let epochs = args.epochs.unwrap_or(if tabular { 300 } else { 30 });
+    let batch_size = args.batch_size.unwrap_or(if tabular { 16 } else { 128 });
+    if epochs == 0 || batch_size == 0 {
         bail!("--epochs and --batch-size must be positive");
     }
-    if args.qa_epochs > args.epochs {
+    if args.qa_epochs > epochs {
         bail!(
-            "--qa-epochs ({}) cannot exceed --epochs ({})",
-            args.qa_epochs,
-            args.epochs
+            "--qa-epochs ({}) cannot exceed --epochs ({epochs})",
+            args.qa_epochs
         );
     }
-    let source = args.data.source()?;
     let splits = source.load()?;
-    let tabular = source.is_tabular();
     let train = &splits.train;
     let space = if tabular {
         InputSpace::fit(train)
@@ -243,7 +247,6 @@ fn config_from_args(args: &TrainArgs) -> Result<TrainConfig> {
         None if tabular => Arch::from_str("mlp:64,64").map_err(|e| anyhow!(e))?,
         None => Arch::cnn_small(),
     };
-    let epochs = args.epochs;
     let milestones = match &args.lr_milestones {
         Some(m) => m.clone(),
         None => vec![(epochs * 7).div_ceil(10), (epochs * 17).div_ceil(20)],
@@ -254,7 +257,7 @@ fn config_from_args(args: &TrainArgs) -> Result<TrainConfig> {
         eps,
         init: args.init,
         epochs,
-        batch_size: args.batch_size,
+        batch_size,
         lr: args.lr,
         lr_milestones: milestones,
         lr_factor: args.lr_factor,

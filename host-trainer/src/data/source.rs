@@ -78,6 +78,35 @@ impl DataSource {
         matches!(self, DataSource::Csv { .. })
     }
 
+    /// The same files, with every relative path taken from `dir` (a card's
+    /// paths are relative to the repository it was made in).
+    pub fn relative_to(&self, dir: &Path) -> DataSource {
+        let at = |p: &PathBuf| dir.join(p);
+        match self {
+            DataSource::Idx {
+                train_images,
+                train_labels,
+                test_images,
+                test_labels,
+            } => DataSource::Idx {
+                train_images: at(train_images),
+                train_labels: at(train_labels),
+                test_images: at(test_images),
+                test_labels: at(test_labels),
+            },
+            DataSource::Cifar10 { dir: d } => DataSource::Cifar10 { dir: at(d) },
+            DataSource::Csv {
+                train,
+                test,
+                label_column,
+            } => DataSource::Csv {
+                train: at(train),
+                test: at(test),
+                label_column: label_column.clone(),
+            },
+        }
+    }
+
     /// Reads both splits. The training split defines the classes; a test
     /// label outside them is an error.
     pub fn load(&self) -> Result<Splits, DataError> {

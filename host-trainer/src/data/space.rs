@@ -48,7 +48,7 @@ impl InputSpace {
 
     /// Feature channels fitted on the training split only: normalised to
     /// mean 0 and standard deviation 1; the domain is the training range
-    /// widened by [`DOMAIN_MARGIN`] of it on each side, but not below 0 for
+    /// widened by `DOMAIN_MARGIN` (half) of it on each side, but not below 0 for
     /// a feature that is never negative.
     pub fn fit(train: &Dataset) -> Self {
         let n = train.shape.len();

@@ -7,7 +7,7 @@ use anyhow::{Context, Result, anyhow};
 use cert_runtime::{Budget, Model, REFINE_DEPTH, Trail, Verdict};
 use serde::{Deserialize, Serialize};
 
-use crate::data::Dataset;
+use crate::data::{DataSource, Dataset};
 use crate::eps::Eps;
 
 /// Accuracy of the int8 model as the device computes it.
@@ -186,8 +186,15 @@ pub struct ModelCard {
     pub float_verified_accuracy: f32,
     /// int8 model on the test set, with the device's arithmetic.
     pub int8: QuantizedAccuracy,
-    /// Data the model was trained and tested on.
+    /// Data the model was trained and tested on, in words.
     pub data: String,
+    /// The same data as files: what `certnn certify` and the tests read
+    /// to reproduce the card.
+    pub source: DataSource,
+    /// The names of the input features, for feature vectors (empty for
+    /// images).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub feature_names: Vec<String>,
     /// Seed of the run.
     pub seed: u64,
     /// The command that made the run.
@@ -220,6 +227,12 @@ impl ModelCard {
                 pct(r.unknown_fraction)
             )
         });
+        let features = self.feature_table();
+        let scratch_use = if self.int8.refinement.is_some() {
+            "refine"
+        } else {
+            "certify"
+        };
         let mut commands = vec![self.train_command.clone(), self.export_command.clone()];
         commands.extend(self.upgrade_command.clone());
         format!(
@@ -231,7 +244,8 @@ impl ModelCard {
              | int8 (device arithmetic) | {qc} | - | {qv} |\n\
              {refined}\n\
              {n} test inputs of {data}.\n\n\
-             - parameters: {params}\n- flash (model file): {flash} bytes\n- scratch RAM for `certify`: {ram} bytes\n- seed: {seed}\n\n\
+             {features}\
+             - parameters: {params}\n- flash (model file): {flash} bytes\n- scratch RAM for `{scratch_use}`: {ram} bytes\n- seed: {seed}\n\n\
              Reproduce:\n\n```sh\n{commands}\n```\n",
             model = self.model,
             arch = self.arch,
@@ -250,5 +264,18 @@ impl ModelCard {
             seed = self.seed,
             commands = commands.join("\n"),
         )
+    }
+
+    /// The budget of every feature, as a Markdown table (empty for images).
+    fn feature_table(&self) -> String {
+        if self.feature_names.is_empty() {
+            return String::new();
+        }
+        let eps = self.eps.values(self.feature_names.len());
+        let mut table = String::from("| feature | eps (its own unit) |\n|---|---:|\n");
+        for (name, e) in self.feature_names.iter().zip(&eps) {
+            table.push_str(&format!("| {name} | {e} |\n"));
+        }
+        table + "\n"
     }
 }

@@ -2,9 +2,9 @@
 //! checkpoints, model selection on a validation split.
 //!
 //! A run is opened (fresh or from its checkpoint), then trained epoch by
-//! epoch: [`Run::train_epoch`] steps through the shuffled batches,
-//! [`Run::validate`] measures the epoch on the validation split, and
-//! [`Run::keep_if_best`] and [`Run::checkpoint`] save what a later `eval`,
+//! epoch: `Run::train_epoch` steps through the shuffled batches,
+//! `Run::validate` measures the epoch on the validation split, and
+//! `Run::keep_if_best` and `Run::checkpoint` save what a later `eval`,
 //! `export` or `--resume` needs.
 
 mod config;
@@ -317,7 +317,7 @@ impl<'a> Run<'a> {
     fn report(&mut self, metrics: EpochMetrics) -> Result<()> {
         let percent = |x: f32| format!("{:.2}%", 100.0 * x);
         println!(
-            "epoch {:>3}: {:.1}s loss {:.4} | val clean {} PGD {} verified {}{} at eps {}",
+            "epoch {:>3}: {:.1}s loss {:.4} | val clean {} PGD {} verified {}{}",
             metrics.epoch,
             metrics.seconds,
             metrics.loss,
@@ -330,7 +330,6 @@ impl<'a> Run<'a> {
                     ", int8 certified {}",
                     percent(c)
                 )),
-            metrics.eps
         );
         append_metrics(&self.dir.metrics(), &metrics)?;
         self.history.push(metrics);

@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use end_to_end::footprint::{Footprint, code_table, table};
+use end_to_end::footprint::{Footprint, code_table, layer_table, table};
 use end_to_end::model_pairs;
 
 fn main() -> ExitCode {
@@ -41,6 +41,7 @@ fn main() -> ExitCode {
         }
     }
     println!("{}", table(&rows));
+    println!("{}", layer_table(&rows));
     print!("{}", code_table(&rows));
     ExitCode::SUCCESS
 }
