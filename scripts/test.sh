@@ -5,7 +5,7 @@
 # with the host (golden logs, size snapshots, the DSP kernel differential);
 # the benches, the fuzz target and the CUDA feature compiled.
 #
-#   scripts/test.sh            (about 25 minutes on 2 cores from a clean checkout)
+#   scripts/test.sh            (about 11 minutes on 2 cores from a clean checkout)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
