@@ -234,11 +234,12 @@ pub fn random_conv(
     }
 }
 
-/// Random convolution geometry that fits `input`: kernel `1..=3` (at most
-/// the input's side), stride `1..=2`, padding `0..kernel`, 1 to 8 channels.
+/// Random convolution geometry that fits `input`: kernel `1..=4` (at most
+/// the input's side; 4 takes the runtime's whole-group gathering of
+/// interior pixels), stride `1..=2`, padding `0..kernel`, 1 to 8 channels.
 fn random_conv_geometry(rng: &mut StdRng, input: Shape) -> ConvGeometry {
     let mut side = |size: usize| {
-        let kernel = rng.random_range(1..=size.min(3)) as u8;
+        let kernel = rng.random_range(1..=size.min(4)) as u8;
         (
             kernel,
             rng.random_range(1..=2u8),
@@ -278,15 +279,15 @@ pub fn model_spec(input: Input, layers: Vec<LayerSpec>, classes: usize) -> Model
     }
 }
 
-/// A random small network: input of 1..=2 channels of 3..=6 x 3..=6 values,
+/// A random small network: input of 1..=2 channels of 3..=7 x 3..=7 values,
 /// 1 to 3 hidden layers (dense only, or convolutions then dense), each with
 /// or without a fused ReLU, and a Dense logits layer with 2 to 4 classes.
 pub fn random_model(seed: u64) -> ModelSpec {
     let mut rng = rng(seed);
     let mut shape = Shape {
         channels: rng.random_range(1..=2),
-        height: rng.random_range(3..=6),
-        width: rng.random_range(3..=6),
+        height: rng.random_range(3..=7),
+        width: rng.random_range(3..=7),
     };
     let input = random_input_spec(&mut rng, shape);
     let hidden = rng.random_range(1..=3);
