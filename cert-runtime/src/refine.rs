@@ -19,8 +19,10 @@ use crate::error::Error;
 use crate::format::Layer;
 use crate::model::{Model, Workspace};
 
-/// What refinement concluded about a box.
+/// What refinement concluded about a box. In JSON it is `"certified"`, `"refuted"` or `"unknown"`; in test-vector
+/// files (postcard) its variant index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Verdict {
     /// Every input of the box gets the class.

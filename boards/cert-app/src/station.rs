@@ -22,13 +22,18 @@ impl Outcome {
     /// True when the decision is proven robust (by the interval pass or by
     /// refinement).
     pub fn proven(&self) -> bool {
-        self.certificate.certified || matches!(self.refinement, Some((Verdict::Certified, _)))
+        proven(&self.certificate, self.refinement)
     }
 
     /// Boxes bounded for the decision: 1 without refinement.
     pub fn boxes(&self) -> u32 {
         self.refinement.map_or(1, |(_, boxes)| boxes)
     }
+}
+
+/// True when the interval pass or refinement proved the class.
+fn proven(certificate: &Certificate, refinement: Option<(Verdict, u32)>) -> bool {
+    certificate.certified || matches!(refinement, Some((Verdict::Certified, _)))
 }
 
 /// Why an input got no decision (the gate then holds its last state).
@@ -77,17 +82,19 @@ impl<'m, A: OutputPin, F: OutputPin> Station<'m, A, F> {
 
     /// Certifies `input` at the model's budget and, when that fails and the
     /// model refines, refines with its box budget; then drives the gate.
+    /// A refining model runs `refine` alone: it starts with the same
+    /// interval pass `certify` would, and stops there when that proves.
     pub fn decide(
         &mut self,
         input: &[f32],
         buffers: &mut Buffers<'_>,
     ) -> Result<Outcome, Error<A, F>> {
         let model = &self.model;
-        let certificate = model
-            .certify(input, model.budget(), buffers.scratch)
-            .map_err(StationError::Runtime)?;
-        let refinement = if certificate.certified || model.refine_boxes() == 0 {
-            None
+        let (certificate, refinement) = if model.refine_boxes() == 0 {
+            let certificate = model
+                .certify(input, model.budget(), buffers.scratch)
+                .map_err(StationError::Runtime)?;
+            (certificate, None)
         } else {
             let r = model
                 .refine(
@@ -99,9 +106,10 @@ impl<'m, A: OutputPin, F: OutputPin> Station<'m, A, F> {
                     buffers.counterexample,
                 )
                 .map_err(StationError::Runtime)?;
-            Some((r.verdict, r.boxes))
+            let refined = (!r.certificate.certified).then_some((r.verdict, r.boxes));
+            (r.certificate, refined)
         };
-        let proven = certificate.certified || matches!(refinement, Some((Verdict::Certified, _)));
+        let proven = proven(&certificate, refinement);
         let decision = self
             .gate
             .decide(certificate.class, proven)

@@ -45,8 +45,9 @@ pub struct RefinedAccuracy {
 /// What refinement concluded about one input.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SampleRefinement {
-    /// `certified`, `refuted` or `unknown`.
-    pub verdict: String,
+    /// What refinement concluded (`"certified"`, `"refuted"` or
+    /// `"unknown"` in JSON).
+    pub verdict: Verdict,
     /// Boxes bounded.
     pub boxes: u32,
     /// A real input within the budget that gets another class (refuted only).
@@ -110,13 +111,8 @@ pub fn certify_set(
                     )
                     .map_err(failed)?;
                 boxes += u64::from(r.boxes);
-                let verdict = match r.verdict {
-                    Verdict::Certified => "certified",
-                    Verdict::Refuted => "refuted",
-                    Verdict::Unknown => "unknown",
-                };
                 let refined = SampleRefinement {
-                    verdict: verdict.into(),
+                    verdict: r.verdict,
                     boxes: r.boxes,
                     counterexample: (r.verdict == Verdict::Refuted).then(|| counterexample.clone()),
                 };
@@ -143,12 +139,12 @@ pub fn certify_set(
         results.iter().filter(|r| keep(r)).count() as f32 / n
     };
     let correct = |r: &SampleResult| r.predicted == usize::from(r.label);
-    let verdict = |r: &SampleResult, v: &str| r.refined.as_ref().is_some_and(|s| s.verdict == v);
+    let verdict = |r: &SampleResult, v| r.refined.as_ref().is_some_and(|s| s.verdict == v);
     let refinement = refine.map(|max_boxes| RefinedAccuracy {
         max_boxes,
-        certified_accuracy: fraction(&|r| correct(r) && verdict(r, "certified")),
-        refuted_fraction: fraction(&|r| verdict(r, "refuted")),
-        unknown_fraction: fraction(&|r| verdict(r, "unknown")),
+        certified_accuracy: fraction(&|r| correct(r) && verdict(r, Verdict::Certified)),
+        refuted_fraction: fraction(&|r| verdict(r, Verdict::Refuted)),
+        unknown_fraction: fraction(&|r| verdict(r, Verdict::Unknown)),
         mean_boxes: boxes as f32 / n,
     });
     let summary = QuantizedAccuracy {
