@@ -12,12 +12,15 @@ use crate::Error;
 pub struct Budget<'b> {
     per_channel: PerChannel<'b>,
     factor: f32,
+    /// False once a negative, NaN or infinite scale was applied: the
+    /// budget is invalid whatever the product looks like (`-1 * -1`).
+    scales_valid: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum PerChannel<'b> {
-    /// 1 in every channel.
-    Uniform,
+    /// The same eps in every channel.
+    Uniform(f32),
     /// One value per channel.
     Values(&'b [f32]),
     /// One little-endian `f32` per channel, as a model file stores it.
@@ -28,8 +31,9 @@ impl<'b> Budget<'b> {
     /// The same `eps` in every channel.
     pub fn uniform(eps: f32) -> Self {
         Budget {
-            per_channel: PerChannel::Uniform,
-            factor: eps,
+            per_channel: PerChannel::Uniform(eps),
+            factor: 1.0,
+            scales_valid: true,
         }
     }
 
@@ -38,6 +42,7 @@ impl<'b> Budget<'b> {
         Budget {
             per_channel: PerChannel::Values(eps),
             factor: 1.0,
+            scales_valid: true,
         }
     }
 
@@ -46,6 +51,7 @@ impl<'b> Budget<'b> {
         Budget {
             per_channel: PerChannel::Encoded(eps),
             factor: 1.0,
+            scales_valid: true,
         }
     }
 
@@ -53,6 +59,7 @@ impl<'b> Budget<'b> {
     pub fn scaled(self, t: f32) -> Self {
         Budget {
             factor: self.factor * t,
+            scales_valid: self.scales_valid && t.is_finite() && t >= 0.0,
             ..self
         }
     }
@@ -60,21 +67,28 @@ impl<'b> Budget<'b> {
     /// The eps of `channel` (`None` past the channels a per-channel budget
     /// holds).
     pub fn eps(&self, channel: usize) -> Option<f32> {
-        let base = match self.per_channel {
-            PerChannel::Uniform => 1.0,
+        Some(self.factor * self.base(channel)?)
+    }
+
+    /// The eps of `channel` before scaling.
+    fn base(&self, channel: usize) -> Option<f32> {
+        Some(match self.per_channel {
+            PerChannel::Uniform(eps) => eps,
             PerChannel::Values(v) => *v.get(channel)?,
             PerChannel::Encoded(b) => {
                 let b = b.get(4 * channel..4 * channel + 4)?;
                 f32::from_le_bytes([b[0], b[1], b[2], b[3]])
             }
-        };
-        Some(self.factor * base)
+        })
     }
 
-    /// Checks that the budget has one finite eps `>= 0` per channel.
+    /// Checks that the budget has one eps per channel and that every eps
+    /// is finite and `>= 0`, before and after scaling: a negative eps is
+    /// an error whatever its scale (`-1` scaled by 0 included), and so is
+    /// a negative or non-finite scale ([`Budget::scaled`]).
     pub fn check(&self, channels: usize) -> Result<(), Error> {
         let got = match self.per_channel {
-            PerChannel::Uniform => channels,
+            PerChannel::Uniform(_) => channels,
             PerChannel::Values(v) => v.len(),
             PerChannel::Encoded(b) => b.len() / 4,
         };
@@ -84,9 +98,10 @@ impl<'b> Budget<'b> {
                 got,
             });
         }
+        let valid = |e: f32| e.is_finite() && e >= 0.0;
         for channel in 0..channels {
-            match self.eps(channel) {
-                Some(eps) if eps.is_finite() && eps >= 0.0 => {}
+            match (self.base(channel), self.eps(channel)) {
+                (Some(base), Some(eps)) if self.scales_valid && valid(base) && valid(eps) => {}
                 _ => return Err(Error::InvalidEps { channel }),
             }
         }

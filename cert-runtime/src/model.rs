@@ -168,7 +168,7 @@ impl<'a, K: Kernels> Model<'a, K> {
 
     /// Number of input values.
     pub fn input_len(&self) -> usize {
-        self.desc.header.input.len()
+        self.shapes[0].len()
     }
 
     /// Number of input channels (image planes, or sensor features).

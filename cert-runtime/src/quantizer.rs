@@ -93,21 +93,39 @@ impl Quantizer {
             .clamp(i32::from(i8::MIN), i32::from(i8::MAX)) as i8
     }
 
-    /// The real box `[x - eps, x + eps]` intersected with the domain.
+    /// The inputs within `eps` of `x`, exactly: the smallest and the
+    /// largest `f32` value `v` with `|v - x| <= eps` in exact (real)
+    /// arithmetic, intersected with the domain. `x` must be in the domain
+    /// and `eps >= 0`, both finite (then `lo <= x <= hi`).
+    ///
+    /// `x - eps` and `x + eps` rounded to nearest can land half an ulp
+    /// outside the budget; each end is computed with its exact rounding
+    /// error (TwoSum) and moved one `f32` inward when it did. This is the
+    /// box both certification and refinement use: it holds every `f32`
+    /// input within the budget (so certifying it is sound) and nothing
+    /// else (so a counterexample taken from it is within the budget).
     #[inline]
     pub fn real_box(&self, x: f32, eps: f32) -> (f32, f32) {
-        (
-            (x - eps).max(self.domain_min),
-            (x + eps).min(self.domain_max),
-        )
+        let lo = match two_sum(x, -eps) {
+            // The exact `x - eps` is below the smallest f32.
+            (s, _) if s == f32::NEG_INFINITY => self.domain_min,
+            (s, err) if err > 0.0 => s.next_up(),
+            (s, _) => s,
+        };
+        let hi = match two_sum(x, eps) {
+            (s, _) if s == f32::INFINITY => self.domain_max,
+            (s, err) if err < 0.0 => s.next_down(),
+            (s, _) => s,
+        };
+        (lo.max(self.domain_min), hi.min(self.domain_max))
     }
 
-    /// Integer bounds `[lo, hi]` of the quantised values reachable from
-    /// `x` within `eps`, intersected with the domain; `None` unless `x` is
-    /// finite and `eps >= 0`.
+    /// Integer bounds `[lo, hi]` of the quantised values of the inputs
+    /// within `eps` of `x` (exactly, see [`Quantizer::real_box`]) and in
+    /// the domain; `None` unless `x` is finite and `eps` finite and `>= 0`.
     #[inline]
     pub fn quantize_box(&self, x: f32, eps: f32) -> Option<(i8, i8)> {
-        if !(x.is_finite() && eps >= 0.0) {
+        if !(x.is_finite() && eps.is_finite() && eps >= 0.0) {
             return None;
         }
         let (lo, hi) = self.real_box(x, eps);
@@ -123,4 +141,16 @@ impl Quantizer {
         let x = (self.offset + self.scale * steps).max(lo).min(hi);
         (x >= lo && x <= hi && self.quantize(x) == q).then_some(x)
     }
+}
+
+/// `a + b` rounded to nearest, and its exact rounding error: `a + b = s +
+/// err` in real arithmetic (Knuth's TwoSum, exact for every pair of finite
+/// `f32` whose rounded sum does not overflow; IEEE arithmetic, which Rust
+/// never reassociates).
+#[inline(always)]
+fn two_sum(a: f32, b: f32) -> (f32, f32) {
+    let s = a + b;
+    let b_part = s - a;
+    let a_part = s - b_part;
+    (s, (a - a_part) + (b - b_part))
 }

@@ -225,6 +225,45 @@ fn malformed_payloads() {
     assert_eq!(load_error(&long_eps), Error::Malformed);
 }
 
+/// One model, one file: the same payload with an overlong varint decodes
+/// to the same model under postcard alone, but the loader refuses it, so a
+/// model's CRC (its name for the vectors, the boards and the cards) is
+/// unique.
+#[test]
+fn overlong_varints_are_refused() {
+    let canonical = payload(GOLDEN);
+    // The first varints of the payload (FORMAT.md 2.4), each written as two bytes.
+    let varints = [0usize, 1, 2, 3]; // channels, height, width, quantiser bytes
+    for at in varints {
+        assert!(canonical[at] < 0x80, "byte {at} starts a one-byte varint");
+        let mut overlong = canonical[..at].to_vec();
+        overlong.extend([canonical[at] | 0x80, 0x00]);
+        overlong.extend(&canonical[at + 1..]);
+        let desc = postcard::from_bytes::<ModelDesc<'_>>(&overlong).expect("postcard reads it");
+        assert_eq!(desc, format::decode(GOLDEN).unwrap(), "the same model");
+        assert_eq!(load_error(&seal(&overlong)), Error::Malformed, "byte {at}");
+    }
+    assert!(Model::from_bytes(GOLDEN).is_ok());
+}
+
+/// An input spec's length is computed without overflow on every target: a
+/// header that is not validated yet can hold any three u16.
+#[test]
+fn input_spec_length_is_checked() {
+    let mut spec = format::decode(GOLDEN).unwrap().header.input;
+    assert_eq!(spec.checked_len(), Some(4));
+    (spec.channels, spec.height, spec.width) = (u16::MAX, u16::MAX, u16::MAX);
+    assert_eq!(spec.checked_len(), None, "65535^3 does not fit 32 bits");
+    (spec.channels, spec.height, spec.width) = (1, u16::MAX, u16::MAX);
+    assert_eq!(spec.checked_len(), Some(65535 * 65535));
+    let huge = golden_with(|d| {
+        d.header.input.channels = u16::MAX;
+        d.header.input.height = u16::MAX;
+        d.header.input.width = u16::MAX;
+    });
+    assert!(Model::from_bytes(&huge).is_err());
+}
+
 #[test]
 fn size_and_shape_errors() {
     let one_class = golden_with(|d| d.header.classes = 1);
@@ -469,6 +508,25 @@ fn input_and_buffer_errors() {
         let radius = model.certified_radius(&input, Budget::uniform(1.0), bad, &mut scratch);
         assert_eq!(radius, Err(invalid));
     }
+    // A negative eps is an error whatever it is scaled by: by 0 its product
+    // is -0.0, which compares >= 0 (the audit's finding), and a negative
+    // scale of a positive budget is an error too.
+    for negative in [Budget::uniform(-0.1), Budget::per_channel(&[-0.1])] {
+        let cert = model.certify(&input, negative.scaled(0.0), &mut scratch);
+        assert_eq!(cert, Err(invalid));
+        let radius = model.certified_radius(&input, negative, 0.0, &mut scratch);
+        assert_eq!(radius, Err(invalid));
+        let radius = model.certified_radius(&input, negative, 1.0, &mut scratch);
+        assert_eq!(radius, Err(invalid));
+    }
+    let negative_scale = Budget::uniform(0.1).scaled(-1.0);
+    assert_eq!(
+        model.certify(&input, negative_scale, &mut scratch),
+        Err(invalid)
+    );
+    let zero = model.certify(&input, Budget::uniform(0.1).scaled(0.0), &mut scratch);
+    assert!(zero.is_ok(), "a zero budget is valid");
+
     let two = Budget::per_channel(&[0.1, 0.1]);
     let length = Error::BudgetLength {
         expected: 1,

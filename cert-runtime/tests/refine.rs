@@ -2,8 +2,9 @@
 //! inputs, EVERY integer point of the box is classified, and
 //!
 //! - "certified" never has a point of another class in its box;
-//! - every counterexample is real: a real input within the budget and the
-//!   domain that `predict` classifies differently;
+//! - every counterexample is real: an input within the budget (exactly,
+//!   checked by the independent oracle of `common::exact`) and the domain
+//!   that `predict` classifies differently;
 //! - with a budget large enough to split down to single points, the verdict
 //!   is exact: certified iff no integer point of the box changes class.
 
@@ -11,6 +12,7 @@ mod common;
 
 use cert_runtime::builder::{Certification, Input, ModelSpec};
 use cert_runtime::{Budget, Model, Quantizer, REFINE_DEPTH, Trail, Verdict};
+use common::exact::{exact_box, within};
 use common::*;
 use proptest::prelude::*;
 use rand::Rng;
@@ -62,13 +64,19 @@ fn random_case(rng: &mut StdRng, model: &Model<'_>) -> (Vec<f32>, Vec<f32>) {
     (input, eps)
 }
 
-/// The integer box of `input` within `eps`, per feature.
+/// The levels the inputs within `eps` of `input` reach, per feature: the
+/// quantised ends of the exact budget (computed by the test's own oracle;
+/// quantisation is monotone, so every level between them is in the box).
 fn integer_box(model: &Model<'_>, input: &[f32], eps: &[f32]) -> Vec<(i8, i8)> {
     input
         .iter()
         .zip(eps)
         .enumerate()
-        .map(|(i, (&x, &e))| model.quantizer(i).unwrap().quantize_box(x, e).unwrap())
+        .map(|(i, (&x, &e))| {
+            let q = model.quantizer(i).unwrap();
+            let (lo, hi) = exact_box(x, e, q.domain_min, q.domain_max);
+            (q.quantize(lo), q.quantize(hi))
+        })
         .collect()
 }
 
@@ -134,10 +142,13 @@ fn check(model: &Model<'_>, input: &[f32], eps: &[f32], max_boxes: u32) -> (Verd
         Verdict::Refuted => {
             for (i, (&c, (&x, &e))) in counterexample.iter().zip(input.iter().zip(eps)).enumerate()
             {
-                let (lo, hi) = model.quantizer(i).unwrap().real_box(x, e);
                 assert!(
-                    (lo..=hi).contains(&c),
-                    "counterexample {c} outside [{lo}, {hi}]"
+                    within(c, x, e),
+                    "counterexample {c} is farther than {e} from {x}"
+                );
+                assert!(
+                    model.quantizer(i).unwrap().contains(c),
+                    "outside the domain"
                 );
             }
             let at = model.predict(&counterexample, &mut scratch).unwrap();

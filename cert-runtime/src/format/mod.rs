@@ -51,17 +51,18 @@ impl<'a> InputSpec<'a> {
         names(self.names).and_then(|mut n| n.nth(c))
     }
 
-    /// Number of input values, `channels * height * width`.
-    pub fn len(&self) -> usize {
-        usize::from(self.channels) * self.channel_len()
+    /// Number of input values, `channels * height * width`, computed in
+    /// 32 bits on every target (a header not yet validated may hold any
+    /// three `u16`); `None` when it overflows.
+    pub fn checked_len(&self) -> Option<usize> {
+        let len = u32::from(self.channels)
+            .checked_mul(u32::from(self.height))?
+            .checked_mul(u32::from(self.width))?;
+        usize::try_from(len).ok()
     }
 
-    /// True when the input has no values (never for a loaded model).
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Values per channel, `height * width`.
+    /// Values per channel, `height * width` (at most `65535^2`, which fits
+    /// 32 bits).
     pub fn channel_len(&self) -> usize {
         usize::from(self.height) * usize::from(self.width)
     }
@@ -236,8 +237,73 @@ pub struct ModelDesc<'a> {
     pub layers: heapless::Vec<Layer<'a>, MAX_LAYERS>,
 }
 
+impl ModelDesc<'_> {
+    /// Bytes of the canonical postcard encoding of this description
+    /// (FORMAT.md 2.1): every varint in its shortest form. postcard also
+    /// reads overlong varints (`80 00` for 0), which are the only other
+    /// way to write the same value, and always longer; so a payload is
+    /// canonical exactly when its length is this. (Counted here rather
+    /// than by encoding again: serialising on the device would cost about
+    /// 5.7 KB of code.)
+    pub(crate) fn canonical_len(&self) -> usize {
+        let h = &self.header;
+        let input = &h.input;
+        let header = varint_len(input.channels.into())
+            + varint_len(input.height.into())
+            + varint_len(input.width.into())
+            + bytes_len(input.quantizers)
+            + bytes_len(input.names.as_bytes())
+            + bytes_len(h.certification.eps)
+            + varint_len(h.certification.refine_boxes)
+            + varint_len(h.classes.into())
+            + bytes_len(h.class_names.as_bytes())
+            + bytes_len(h.description.as_bytes());
+        let layers: usize = self.layers.iter().map(Layer::canonical_len).sum();
+        header + varint_len(self.layers.len() as u32) + layers
+    }
+}
+
+impl Layer<'_> {
+    /// Bytes of the canonical encoding of this layer (variant included).
+    fn canonical_len(&self) -> usize {
+        let (geometry, params) = match self {
+            Layer::Dense(d) => (varint_len(d.inputs) + varint_len(d.outputs), &d.params),
+            Layer::Conv2d(c) => (
+                varint_len(c.in_channels.into()) + varint_len(c.out_channels.into()) + 6,
+                &c.params,
+            ),
+        };
+        let output = match params.output {
+            Output::Requantize(rq) => bytes_len(rq.multiplier) + bytes_len(rq.shift) + 3 + 4,
+            Output::Logits { .. } => 4,
+        };
+        // One byte for the layer's variant and one for its output's.
+        2 + geometry + bytes_len(params.weights) + bytes_len(params.bias) + output
+    }
+}
+
+/// Bytes of postcard's shortest varint of `v`.
+fn varint_len(v: u32) -> usize {
+    match v {
+        0..0x80 => 1,
+        0x80..0x4000 => 2,
+        0x4000..0x20_0000 => 3,
+        0x20_0000..0x1000_0000 => 4,
+        _ => 5,
+    }
+}
+
+/// Bytes of a byte string: its length as a varint, then the bytes (a
+/// payload is at most `u32::MAX` bytes, so every length fits).
+fn bytes_len(bytes: &[u8]) -> usize {
+    varint_len(bytes.len() as u32) + bytes.len()
+}
+
 /// Checks the container and decodes the payload. A file of an older
-/// format version gives [`Error::FormatOutdated`].
+/// format version gives [`Error::FormatOutdated`]; a payload that is not
+/// the canonical postcard encoding of what it decodes to (an overlong
+/// varint) is [`Error::Malformed`], so that a model has exactly one file
+/// and one CRC.
 pub fn decode(bytes: &[u8]) -> Result<ModelDesc<'_>, Error> {
     let payload = container::open(bytes, MODEL).map_err(|e| match e {
         ContainerError::UnsupportedVersion { found, supported } if found < supported => {
@@ -246,7 +312,7 @@ pub fn decode(bytes: &[u8]) -> Result<ModelDesc<'_>, Error> {
         e => Error::Container(e),
     })?;
     match postcard::take_from_bytes::<ModelDesc<'_>>(payload) {
-        Ok((desc, [])) => Ok(desc),
+        Ok((desc, [])) if desc.canonical_len() == payload.len() => Ok(desc),
         _ => Err(Error::Malformed),
     }
 }

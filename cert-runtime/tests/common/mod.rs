@@ -8,6 +8,7 @@
 // Each test binary (and the benchmark) uses a different subset.
 #![allow(dead_code)]
 
+pub mod exact;
 pub mod exercise;
 pub mod golden;
 
@@ -370,10 +371,11 @@ pub fn random_input(rng: &mut StdRng, len: usize) -> Vec<f32> {
         .collect()
 }
 
-/// The real box certify reasons about for one value: `[x - eps, x + eps]`
-/// intersected with the domain `[0, 1]`, computed as the runtime does.
+/// The inputs within `eps` of `x` for one pixel value: the exact budget
+/// intersected with the domain `[0, 1]`, computed independently of the
+/// runtime (see [`exact`]).
 pub fn real_bounds(x: f32, eps: f32) -> (f32, f32) {
-    ((x - eps).max(0.0), (x + eps).min(1.0))
+    exact::exact_box(x, eps, 0.0, 1.0)
 }
 
 /// A uniformly random point of the real eps box around `input`.

@@ -1,9 +1,9 @@
 //! `certnn certify`.
 
-use anyhow::Result;
-use cert_runtime::Budget;
+use anyhow::{Context, Result};
+use cert_runtime::{Budget, Model};
 use clap::Args;
-use host_trainer::export::certify_set;
+use host_trainer::export::{ModelCard, certify_set};
 use serde_json::json;
 
 use super::model_file::{EpsArg, InputArgs, ModelArg};
@@ -24,7 +24,8 @@ use super::model_file::{EpsArg, InputArgs, ModelArg};
 #[command(after_help = "Examples:
   certnn certify --model models/cnn-small-eps0.1.cert
   certnn certify --model models/wine.cert --csv data/tabular/wine/test.csv --refine 512 --json --per-sample
-  certnn certify --model m.cert --images imgs.idx --labels lbls.idx --eps 0.3 --limit 100")]
+  certnn certify --model m.cert --images imgs.idx --labels lbls.idx --eps 0.3 --limit 100
+  certnn certify --model models/mlp-eps0.1.cert --update-card   (after a runtime change)")]
 pub struct CertifyArgs {
     #[command(flatten)]
     model: ModelArg,
@@ -43,12 +44,23 @@ pub struct CertifyArgs {
     /// verdict, boxes used and counterexample).
     #[arg(long, requires = "json")]
     per_sample: bool,
+    /// Re-measure the int8 figures of the model's card (NAME.json beside
+    /// the model) on the card's own test data, samples, budget and box
+    /// budget, and rewrite NAME.json and NAME.md: what to run after a
+    /// runtime change that moves certificates. The card's data paths are
+    /// read relative to the current directory (the repository root for the
+    /// shipped models); the float figures, measured on the run, are kept.
+    #[arg(long, conflicts_with_all = ["json", "refine", "eps"])]
+    update_card: bool,
 }
 
 /// Runs `certnn certify`.
 pub fn run(args: CertifyArgs) -> Result<()> {
     let bytes = args.model.read()?;
     let model = args.model.load(&bytes)?;
+    if args.update_card {
+        return update_card(&args.model.path, &model, bytes.len());
+    }
     let eps = args.eps.values(&model)?;
     let set = args.inputs.read(&model, true)?;
     let refine = Some(args.refine.unwrap_or(model.refine_boxes())).filter(|&n| n > 0);
@@ -94,4 +106,43 @@ pub fn run(args: CertifyArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Re-measures the int8 part of the card beside `path` and rewrites it.
+fn update_card(path: &std::path::Path, model: &Model<'_>, flash_bytes: usize) -> Result<()> {
+    let json = path.with_extension("json");
+    let mut card: ModelCard = serde_json::from_slice(
+        &std::fs::read(&json).with_context(|| format!("reading the card {}", json.display()))?,
+    )
+    .with_context(|| format!("{} is not a model card", json.display()))?;
+    let test = card
+        .source
+        .load()
+        .with_context(|| format!("loading the data the card names ({})", card.data))?
+        .test;
+    let refine = card.int8.refinement.as_ref().map(|r| r.max_boxes);
+    let (int8, _) = certify_set(model, &test.take(card.int8.samples), model.budget(), refine)?;
+    let pct = |x: f32| format!("{:.2}%", 100.0 * x);
+    println!(
+        "{}: int8 clean {} -> {}, certified {} -> {}",
+        card.model,
+        pct(card.int8.clean_accuracy),
+        pct(int8.clean_accuracy),
+        pct(card.int8.certified_accuracy),
+        pct(int8.certified_accuracy)
+    );
+    if let (Some(old), Some(new)) = (&card.int8.refinement, &int8.refinement) {
+        println!(
+            "  refined {} -> {} (refuted {} -> {}, unknown {} -> {})",
+            pct(old.certified_accuracy),
+            pct(new.certified_accuracy),
+            pct(old.refuted_fraction),
+            pct(new.refuted_fraction),
+            pct(old.unknown_fraction),
+            pct(new.unknown_fraction)
+        );
+    }
+    card.int8 = int8;
+    card.flash_bytes = flash_bytes;
+    card.write(path)
 }

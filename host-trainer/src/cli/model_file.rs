@@ -42,7 +42,7 @@ pub struct EpsArg {
     /// The perturbation budget, in each input channel's real units: E,
     /// E1,E2,... (one per channel) or @FILE. Default: the budget the model
     /// file was certified for.
-    #[arg(long, value_name = "EPS")]
+    #[arg(long, value_name = "EPS", visible_alias = "eps-per-feature")]
     pub eps: Option<EpsSpec>,
 }
 
