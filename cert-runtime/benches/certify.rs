@@ -18,21 +18,22 @@ mod common;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use cert_runtime::builder::{Input, ModelSpec};
+use cert_runtime::format::InputSpec;
+use cert_runtime::format::owned::OwnedModel;
 use cert_runtime::{Budget, Model, Shape};
 use common::{
-    ConvGeometry, Magnitude, flat, logits_layer, model_spec, random_conv, random_dense,
+    ConvGeometry, Magnitude, OwnedInput, flat, logits_layer, model_spec, random_conv, random_dense,
     random_input, random_requantize, rng,
 };
 use criterion::Criterion;
 
 /// The input of both nets: one 28x28 channel, 1/255 steps from -128.
-fn mnist_input() -> Input {
-    Input::image(1, 28, 28)
+fn mnist_input() -> OwnedInput {
+    InputSpec::image(1, 28, 28)
 }
 
 /// 784-256-256-10 with fused ReLUs.
-fn dense_net() -> ModelSpec {
+fn dense_net() -> OwnedModel {
     let mut rng = rng(784);
     let input = mnist_input();
     let mut layers = Vec::new();
@@ -44,11 +45,11 @@ fn dense_net() -> ModelSpec {
         (width, magnitude) = (units, Magnitude::of_hidden());
     }
     layers.push(logits_layer(&mut rng, width, 10));
-    model_spec(input, layers, 10)
+    model_spec(input, layers)
 }
 
 /// Conv(16, 4x4, s2) -> Conv(32, 4x4, s1) -> Dense(100) -> Dense(10), ReLUs.
-fn conv_net() -> ModelSpec {
+fn conv_net() -> OwnedModel {
     let mut rng = rng(28);
     let input = mnist_input();
     let mut shape = Shape {
@@ -75,7 +76,7 @@ fn conv_net() -> ModelSpec {
     layers.push(random_dense(&mut rng, shape.len(), 100, magnitude, stage));
     shape = flat(100);
     layers.push(logits_layer(&mut rng, shape.len(), 10));
-    model_spec(input, layers, 10)
+    model_spec(input, layers)
 }
 
 /// eps values tried, largest first, for an input the net certifies.
@@ -128,7 +129,7 @@ impl Subject {
     }
 
     /// A generated net, run on a random input.
-    fn generated(name: &str, spec: &ModelSpec) -> Self {
+    fn generated(name: &str, spec: &OwnedModel) -> Self {
         let bytes = spec.to_bytes().expect("benchmark model encodes");
         Subject::new(name.into(), bytes, |len| random_input(&mut rng(1), len))
     }

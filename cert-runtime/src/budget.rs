@@ -1,12 +1,13 @@
 //! Perturbation budgets: how far each input value may move, per input
 //! channel, in that channel's real units.
 
-use crate::Error;
+use crate::error::Error;
+use crate::le::f32_at;
 
 /// The L-infinity radius of every input channel, in its real units: the
 /// same eps for every channel (images, [`Budget::uniform`]), one per
 /// channel (sensor features, [`Budget::per_channel`]), or the one a model
-/// was certified for ([`crate::Model::budget`]); optionally scaled
+/// was certified for (`Model::budget`); optionally scaled
 /// ([`Budget::scaled`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Budget<'b> {
@@ -75,10 +76,7 @@ impl<'b> Budget<'b> {
         Some(match self.per_channel {
             PerChannel::Uniform(eps) => eps,
             PerChannel::Values(v) => *v.get(channel)?,
-            PerChannel::Encoded(b) => {
-                let b = b.get(4 * channel..4 * channel + 4)?;
-                f32::from_le_bytes([b[0], b[1], b[2], b[3]])
-            }
+            PerChannel::Encoded(b) => f32_at(b, channel)?,
         })
     }
 

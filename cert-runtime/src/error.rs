@@ -3,6 +3,8 @@
 
 use core::fmt;
 
+use crate::limits::{MAX_ACTIVATION, MAX_CLASSES, MAX_LAYERS};
+
 /// Why a framed buffer (model file, test-vector file, input frame) was
 /// rejected by [`crate::container`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,7 +85,7 @@ pub enum Error {
     /// The payload is not a valid postcard encoding of a model.
     Malformed,
     /// The model has no layers, a class count outside `2..=MAX_CLASSES`,
-    /// an input that is empty or larger than [`crate::MAX_ACTIVATION`]
+    /// an input that is empty or larger than [`MAX_ACTIVATION`]
     /// values, or a layer whose fan-in is larger than that (a layer output
     /// outside those limits is a [`Error::ShapeMismatch`]).
     UnsupportedSize,
@@ -157,6 +159,14 @@ pub enum Error {
         /// eps values given.
         got: usize,
     },
+    /// The refinement trail is shallower than the search can go: its
+    /// verdicts would depend on the trail's depth.
+    TrailTooShallow {
+        /// Levels the refinement may need (`Model::refine_depth`).
+        needed: usize,
+        /// Levels the trail holds.
+        capacity: usize,
+    },
     /// A buffer the caller lent for a result (a counterexample) does not
     /// have one value per input.
     OutputLength {
@@ -193,9 +203,7 @@ impl fmt::Display for Error {
             Error::UnsupportedSize => write!(
                 f,
                 "model must have 1 to {} layers, 2 to {} classes, and inputs and activations of 1 to {} values",
-                crate::MAX_LAYERS,
-                crate::MAX_CLASSES,
-                crate::MAX_ACTIVATION
+                MAX_LAYERS, MAX_CLASSES, MAX_ACTIVATION
             ),
             Error::InvalidInputSpec { channel } => write!(
                 f,
@@ -243,6 +251,10 @@ impl fmt::Display for Error {
             Error::BudgetLength { expected, got } => write!(
                 f,
                 "the perturbation budget has {got} eps values, the model has {expected} input channels"
+            ),
+            Error::TrailTooShallow { needed, capacity } => write!(
+                f,
+                "the refinement trail holds {capacity} levels, the search may need {needed}: use a deeper trail or fewer boxes"
             ),
             Error::OutputLength { expected, got } => {
                 write!(f, "output buffer has {got} values, {expected} needed")

@@ -14,12 +14,12 @@
 //! #     fn set_low(&mut self) -> Result<(), Infallible> { self.0 = false; Ok(()) }
 //! #     fn set_high(&mut self) -> Result<(), Infallible> { self.0 = true; Ok(()) }
 //! # }
-//! use cert_runtime::gate::{CertifiedGate, Decision};
+//! use cert_runtime::gate::{CertifiedGate, Action};
 //! use cert_runtime::{Certificate, Margins};
 //!
 //! let mut gate = CertifiedGate::new(Pin(false), Pin(false))?;
 //! let cert = Certificate { class: 3, certified: true, margins: Margins::new() };
-//! assert_eq!(gate.apply(&cert)?, Decision::Act { class: 3 });
+//! assert_eq!(gate.apply(&cert)?, Action::Act { class: 3 });
 //! let (act, fallback) = gate.release();
 //! assert!(act.0 && !fallback.0);
 //! # Ok::<(), cert_runtime::gate::GateError<Infallible, Infallible>>(())
@@ -27,12 +27,13 @@
 
 use embedded_hal::digital::OutputPin;
 
-use crate::Certificate;
+use crate::certify::Certificate;
+use crate::verdict::Decision;
 
 /// What the gate did with one certificate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum Decision {
+pub enum Action {
     /// Certified: the action output is high.
     Act {
         /// The certified class.
@@ -79,21 +80,27 @@ impl<A: OutputPin, F: OutputPin> CertifiedGate<A, F> {
 
     /// Drives the outputs for one certificate: the action if and only if
     /// it is certified, the fall-back otherwise.
-    pub fn apply(&mut self, cert: &Certificate) -> Result<Decision, Error<A, F>> {
+    pub fn apply(&mut self, cert: &Certificate) -> Result<Action, Error<A, F>> {
         self.decide(cert.class, cert.certified)
+    }
+
+    /// Drives the outputs for a [`Decision`]: the action if and only if it
+    /// is proven (by the interval pass or by refinement).
+    pub fn apply_decision(&mut self, decision: &Decision) -> Result<Action, Error<A, F>> {
+        self.decide(decision.class(), decision.proven())
     }
 
     /// Drives the outputs for a decision about `class`: the action if and
     /// only if it is `proven` (by a certificate, or by refinement).
-    pub fn decide(&mut self, class: usize, proven: bool) -> Result<Decision, Error<A, F>> {
+    pub fn decide(&mut self, class: usize, proven: bool) -> Result<Action, Error<A, F>> {
         if proven {
             self.fallback.set_low().map_err(GateError::FallBack)?;
             self.act.set_high().map_err(GateError::Act)?;
-            Ok(Decision::Act { class })
+            Ok(Action::Act { class })
         } else {
             self.act.set_low().map_err(GateError::Act)?;
             self.fallback.set_high().map_err(GateError::FallBack)?;
-            Ok(Decision::FallBack { class })
+            Ok(Action::FallBack { class })
         }
     }
 
@@ -121,7 +128,7 @@ mod tests {
     use embedded_hal::digital::{ErrorKind, ErrorType};
 
     use super::*;
-    use crate::Margins;
+    use crate::certify::Margins;
 
     /// Every level change of both pins, in order: (pin name, level).
     type Log = Rc<RefCell<Vec<(&'static str, bool)>>>;
@@ -203,13 +210,13 @@ mod tests {
         log.borrow_mut().clear();
         assert_eq!(
             gate.apply(&cert(7, true)).unwrap(),
-            Decision::Act { class: 7 }
+            Action::Act { class: 7 }
         );
         assert_eq!(*log.borrow(), vec![("fallback", false), ("act", true)]);
         log.borrow_mut().clear();
         assert_eq!(
             gate.apply(&cert(2, false)).unwrap(),
-            Decision::FallBack { class: 2 }
+            Action::FallBack { class: 2 }
         );
         assert_eq!(*log.borrow(), vec![("act", false), ("fallback", true)]);
     }

@@ -10,63 +10,71 @@
 //! arithmetic the device runs (int8 weights, int32 accumulators, one
 //! monotone fixed-point requantisation rule), so "certified" is a statement
 //! about the deployed model, not about a float approximation of it. When
-//! the interval pass is too loose, [`Model::refine`] bisects the input box
-//! until it proves the class, finds a counterexample, or runs out of boxes.
+//! the interval pass is too loose and the model asks for it,
+//! [`Model::decide`] refines: it bisects the input box until it proves the
+//! class, finds a counterexample, or runs out of boxes.
 //!
 //! ```no_run
-//! use cert_runtime::Model;
+//! use cert_runtime::{Buffers, Model, REFINE_DEPTH, Trail, Verdict};
 //!
-//! static MODEL: &[u8] = include_bytes!("../../models/cnn-small-eps0.1.cert");
+//! static MODEL: &[u8] = include_bytes!("../../models/wine-std0.25.cert");
 //!
 //! let model = Model::from_bytes(MODEL)?;
-//! let mut scratch = [0i16; 23_000]; // model.certify_scratch_len()
-//! let image = [0.0f32; 784];
-//! let cert = model.certify(&image, model.budget(), &mut scratch)?;
-//! if cert.certified {
-//!     // No input within the model's eps of `image` changes the decision.
-//!     let _ = cert.class;
+//! let mut scratch = [0i16; 400]; // >= model.decide_scratch_len()
+//! let (mut trail, mut counterexample) = (Trail::<REFINE_DEPTH>::new(), [0.0f32; 13]);
+//! let mut buffers = Buffers { scratch: &mut scratch, trail: &mut trail, counterexample: &mut counterexample };
+//! let reading = [13.0f32; 13]; // one value per feature, in its real unit
+//! let decision = model.decide(&reading, &mut buffers)?;
+//! match decision.verdict {
+//!     // No input within the model's budget of `reading` changes the class.
+//!     Verdict::Certified => { let _ = decision.class(); }
+//!     // `counterexample` is an input within the budget classified otherwise.
+//!     Verdict::Refuted => {}
+//!     Verdict::Unknown => {}
 //! }
 //! # Ok::<(), cert_runtime::Error>(())
 //! ```
+//!
+//! Features: `std` (host conveniences: `std::error::Error`, owned model
+//! descriptions, the version-1 reader, test-vector building), `defmt`
+//! (`defmt::Format` for the public types), `gate` (an embedded-hal
+//! decision gate).
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod budget;
-#[cfg(feature = "std")]
-pub mod builder;
 mod certify;
 pub mod container;
+mod decide;
 mod error;
 pub mod format;
 #[cfg(feature = "gate")]
 pub mod gate;
 pub mod grid;
 mod layer;
+mod le;
+mod limits;
 mod model;
+mod net;
 pub mod quantizer;
 mod refine;
 pub mod requant;
 pub mod vectors;
+mod verdict;
 
 pub use budget::Budget;
 pub use cert_kernels::{Kernels, Native, Scalar};
 pub use certify::{Certificate, Margins, Radius};
+pub use decide::Buffers;
 pub use error::{ContainerError, Error};
 pub use format::{
     CertSpec, Conv2d, Dense, Header, InputSpec, Layer, ModelDesc, Output, Params, Requantize,
 };
 pub use layer::Shape;
-pub use model::{Logits, Model, Prediction};
+pub use limits::{MAX_ACTIVATION, MAX_CLASSES, MAX_LAYERS, REFINE_DEPTH};
+pub use model::Model;
+pub use net::{Logits, Prediction};
 pub use quantizer::Quantizer;
-pub use refine::{Refinement, Split, Trail, Verdict};
-
-/// Most layers a model may have.
-pub const MAX_LAYERS: usize = 12;
-/// Most classes a model may have.
-pub const MAX_CLASSES: usize = 32;
-/// Most values one activation tensor (the input included) may hold.
-pub const MAX_ACTIVATION: usize = 1 << 20;
-/// Depth of the refinement trail that test vectors, the host tools and the
-/// firmware use, so that their verdicts agree bit for bit.
-pub const REFINE_DEPTH: usize = 256;
+pub use refine::{Split, Trail};
+pub use verdict::{Decision, Verdict};

@@ -9,6 +9,8 @@
 
 use micromath::F32Ext;
 
+use crate::le::f32_from;
+
 /// One input channel's quantiser and domain.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -46,7 +48,8 @@ impl Quantizer {
 
     /// Decodes the wire form (FORMAT.md section 2.2).
     pub fn decode(b: &[u8; Self::ENCODED_LEN]) -> Quantizer {
-        let f = |at: usize| f32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
+        // Every offset is inside the 17 bytes.
+        let f = |at: usize| f32_from(b, at).unwrap_or(f32::NAN);
         Quantizer {
             scale: f(0),
             offset: f(4),

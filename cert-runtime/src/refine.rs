@@ -14,38 +14,11 @@
 use cert_kernels::Kernels;
 
 use crate::budget::Budget;
-use crate::certify::{Certificate, margin_bounds, proves};
+use crate::certify::{certificate_of_box, margin_bounds, proves};
 use crate::error::Error;
 use crate::format::Layer;
-use crate::model::{Model, Workspace};
-
-/// What refinement concluded about a box. In JSON it is `"certified"`, `"refuted"` or `"unknown"`; in test-vector
-/// files (postcard) its variant index.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum Verdict {
-    /// Every input of the box gets the class.
-    Certified,
-    /// An input of the box gets another class; it is in the caller's
-    /// counterexample buffer.
-    Refuted,
-    /// The box budget or the trail ran out first.
-    Unknown,
-}
-
-/// The outcome of refining one input.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct Refinement {
-    /// The plain interval certificate of the whole box (what
-    /// [`Model::certify`] returns); its class is the one refined.
-    pub certificate: Certificate,
-    /// What refinement concluded.
-    pub verdict: Verdict,
-    /// Boxes bounded by the interval pass, the whole box included.
-    pub boxes: u32,
-}
+use crate::net::{Net, SearchSpace, Workspace};
+use crate::verdict::{Decision, Verdict};
 
 /// One level of the depth-first search: the input value split there, its
 /// bounds before the split, and which half is being explored.
@@ -57,8 +30,9 @@ pub struct Split {
     upper: bool,
 }
 
-/// The stack of a refinement: `N` levels of splits at most (a search that
-/// would go deeper ends [`Verdict::Unknown`]).
+/// The stack of a refinement: `N` levels of splits at most. A trail
+/// shallower than the search may go (`Model::refine_depth`) is refused with
+/// `Error::TrailTooShallow`, so verdicts never depend on `N`.
 pub type Trail<const N: usize> = heapless::Vec<Split, N>;
 
 /// The lower half of `[lo, hi]` ends at `floor((lo + hi) / 2)`.
@@ -66,128 +40,125 @@ fn midpoint(lo: i16, hi: i16) -> i16 {
     (lo + hi).div_euclid(2)
 }
 
-impl<'a, K: Kernels> Model<'a, K> {
-    /// Scratch `i16` elements [`Model::refine`] needs: the certification
-    /// scratch plus, per input value, the box (2), a split score (1) and a
-    /// candidate point (1).
-    pub fn refine_scratch_len(&self) -> usize {
-        self.certify_scratch_len() + 4 * self.input_len()
-    }
+/// Levels a refinement with `max_boxes` boxes can reach on `inputs`
+/// values: each level is a split followed by a bounded box, so at most
+/// `max_boxes - 1`, and each split at least halves an integer width of at
+/// most 255, so at most 8 per value. A trail this deep never fills, and
+/// the verdict does not depend on its depth.
+pub(crate) fn depth_needed(max_boxes: u32, inputs: usize) -> usize {
+    (max_boxes.saturating_sub(1) as usize).min(8 * inputs)
+}
 
-    /// Certifies `input` within `budget` like [`Model::certify`], and when
-    /// that fails, refines: bisects the integer box on the value with the
-    /// largest width times first-layer weight mass, bounds each half, and
-    /// goes on depth first. At most `max_boxes` boxes are bounded (the
-    /// whole box counts as one) and `trail` bounds the depth. A refuted
-    /// input leaves in `counterexample` a real input within the budget
-    /// (and the domain) that the model classifies differently, checked by
-    /// [`Model::predict`]'s own arithmetic.
-    pub fn refine<const N: usize>(
-        &self,
-        input: &[f32],
-        budget: Budget<'_>,
-        max_boxes: u32,
-        scratch: &mut [i16],
-        trail: &mut Trail<N>,
-        counterexample: &mut [f32],
-    ) -> Result<Refinement, Error> {
-        self.check_input(input)?;
-        budget.check(self.input_channels())?;
-        let n = self.input_len();
-        if counterexample.len() != n {
-            return Err(Error::OutputLength {
-                expected: n,
-                got: counterexample.len(),
-            });
-        }
-        let scratch = self.take_scratch(scratch, self.refine_scratch_len())?;
-        let (certify, extra) = scratch.split_at_mut(self.certify_scratch_len() - 1);
-        let (bounds, extra) = extra.split_at_mut(2 * n);
-        let (scores, point) = extra.split_at_mut(n);
-        let mut ws = self.workspace(certify);
-        self.for_each_channel(|c, q, values| {
-            let eps = budget.eps(c).unwrap_or(0.0);
-            for i in values {
-                let (lo, hi) = q.quantize_box(input[i], eps).unwrap_or((0, 0));
-                bounds[2 * i] = lo.into();
-                bounds[2 * i + 1] = hi.into();
-            }
+/// Certifies `input` within `budget`, and when that fails, refines
+/// (`Model::refine`): bisects the integer box on the value with the
+/// largest width times first-layer weight mass, bounds each half, and goes
+/// on depth first, bounding at most `max_boxes` boxes (the whole box
+/// counts as one). A refuted input leaves in `counterexample` an input
+/// within the budget (exactly) and the domain that the model classifies
+/// differently, checked by inference.
+pub(crate) fn refine<K: Kernels, const N: usize>(
+    net: &Net<'_, K>,
+    input: &[f32],
+    budget: Budget<'_>,
+    max_boxes: u32,
+    scratch: &mut [i16],
+    trail: &mut Trail<N>,
+    counterexample: &mut [f32],
+) -> Result<Decision, Error> {
+    net.check_input(input)?;
+    budget.check(net.input_channels())?;
+    let n = net.input_len();
+    if counterexample.len() != n {
+        return Err(Error::OutputLength {
+            expected: n,
+            got: counterexample.len(),
         });
-        self.bound(
-            &mut ws,
-            |cr| self.fill_integer_box(cr, |i| (bounds[2 * i], bounds[2 * i + 1])),
-            &mut |_| {},
-        );
-        let certificate = self.decide(&mut ws, |x| self.fill_point(x, input), &mut |_| {});
-        let mut search = Search {
-            model: self,
-            ws,
-            class: certificate.class,
-            bounds,
-            point,
-            boxes: 1,
-        };
-        let verdict = if certificate.certified {
-            Verdict::Certified
-        } else {
-            self.first_layer_mass(scores);
-            trail.clear();
-            search.run(max_boxes, scores, trail, input, budget, counterexample)
-        };
-        Ok(Refinement {
-            boxes: search.boxes,
-            certificate,
-            verdict,
-        })
     }
+    let needed = depth_needed(max_boxes, n);
+    if N < needed {
+        return Err(Error::TrailTooShallow {
+            needed,
+            capacity: N,
+        });
+    }
+    let (mut ws, space) = net.plan.refinement(scratch)?;
+    net.for_each_channel(|c, q, values| {
+        let eps = budget.eps(c).unwrap_or(0.0);
+        for i in values {
+            let (lo, hi) = q.quantize_box(input[i], eps).unwrap_or((0, 0));
+            space.bounds[2 * i] = lo.into();
+            space.bounds[2 * i + 1] = hi.into();
+        }
+    });
+    let bounds = &*space.bounds;
+    net.bound(
+        &mut ws,
+        |cr| net.fill_integer_box(cr, |i| (bounds[2 * i], bounds[2 * i + 1])),
+        &mut |_| {},
+    );
+    let certificate = certificate_of_box(net, &mut ws, |x| net.fill_point(x, input), &mut |_| {});
+    if certificate.certified {
+        return Ok(Decision::of_certificate(certificate));
+    }
+    first_layer_mass(net, space.scores);
+    trail.clear();
+    let mut search = Search {
+        net,
+        ws,
+        class: certificate.class,
+        space,
+        boxes: 1,
+    };
+    let verdict = search.run(max_boxes, trail, input, budget, counterexample);
+    Ok(Decision {
+        boxes: search.boxes,
+        certificate,
+        verdict,
+    })
+}
 
-    /// Per input value, the first layer's weight mass on it, `sum_o
-    /// |w[o][i]|` (for a convolution, per input channel), saturated to
-    /// `u16` and stored as its bits: how much a unit of width there can
-    /// move the first layer.
-    fn first_layer_mass(&self, scores: &mut [i16]) {
-        scores.fill(0);
-        let add = |slot: &mut i16, w: u8| {
-            let sum = (*slot as u16).saturating_add(u16::from((w as i8).unsigned_abs()));
-            *slot = sum as i16;
-        };
-        match &self.layers()[0] {
-            Layer::Dense(d) => {
-                let n = d.inputs as usize;
-                for row in d.params.weights.chunks_exact(n) {
-                    for (slot, &w) in scores.iter_mut().zip(row) {
-                        add(slot, w);
-                    }
+/// Per input value, the first layer's weight mass on it, `sum_o |w[o][i]|`
+/// (for a convolution, per input channel), saturated at `i16::MAX`: how
+/// much a unit of width there can move the first layer.
+fn first_layer_mass<K: Kernels>(net: &Net<'_, K>, scores: &mut [i16]) {
+    scores.fill(0);
+    let add = |slot: &mut i16, w: u8| {
+        *slot = slot.saturating_add(i16::from((w as i8).unsigned_abs()));
+    };
+    match &net.desc.layers[0] {
+        Layer::Dense(d) => {
+            let n = d.inputs as usize;
+            for row in d.params.weights.chunks_exact(n) {
+                for (slot, &w) in scores.iter_mut().zip(row) {
+                    add(slot, w);
                 }
             }
-            Layer::Conv2d(c) => {
-                let taps = usize::from(c.kernel[0]) * usize::from(c.kernel[1]);
-                let plane = self.input_len() / usize::from(c.in_channels);
-                for (channel, values) in scores.chunks_exact_mut(plane).enumerate() {
-                    let mut mass = 0i16;
-                    let kernels = c.params.weights.chunks_exact(taps);
-                    for kernel in kernels.skip(channel).step_by(usize::from(c.in_channels)) {
-                        for &w in kernel {
-                            add(&mut mass, w);
-                        }
+        }
+        Layer::Conv2d(c) => {
+            let taps = usize::from(c.kernel[0]) * usize::from(c.kernel[1]);
+            let plane = net.input_len() / usize::from(c.in_channels);
+            for (channel, values) in scores.chunks_exact_mut(plane).enumerate() {
+                let mut mass = 0i16;
+                let kernels = c.params.weights.chunks_exact(taps);
+                for kernel in kernels.skip(channel).step_by(usize::from(c.in_channels)) {
+                    for &w in kernel {
+                        add(&mut mass, w);
                     }
-                    values.fill(mass);
                 }
+                values.fill(mass);
             }
         }
     }
 }
 
 /// The state of one depth-first search.
-struct Search<'m, 's, 'a, K> {
-    model: &'m Model<'a, K>,
+struct Search<'n, 's, 'a, K> {
+    net: &'n Net<'a, K>,
     ws: Workspace<'s>,
     /// The class being proven (the prediction of the unperturbed input).
     class: usize,
-    /// The current box: `lo` of value `i` at `2 i`, `hi` at `2 i + 1`.
-    bounds: &'s mut [i16],
-    /// A candidate counterexample, quantised.
-    point: &'s mut [i16],
+    /// The current box, the split scores and a candidate point.
+    space: SearchSpace<'s>,
     /// Boxes bounded so far.
     boxes: u32,
 }
@@ -197,7 +168,6 @@ impl<K: Kernels> Search<'_, '_, '_, K> {
     fn run<const N: usize>(
         &mut self,
         max_boxes: u32,
-        scores: &[i16],
         trail: &mut Trail<N>,
         input: &[f32],
         budget: Budget<'_>,
@@ -210,13 +180,13 @@ impl<K: Kernels> Search<'_, '_, '_, K> {
             if self.boxes >= max_boxes {
                 return Verdict::Unknown;
             }
-            let Some(dim) = self.split_dim(scores) else {
+            let Some(dim) = self.split_dim() else {
                 // A single point is bounded exactly, so an unproven one is
                 // refuted above; this is only reached if its counterexample
                 // has no real representative in the box.
                 return Verdict::Unknown;
             };
-            let (lo, hi) = (self.bounds[2 * dim], self.bounds[2 * dim + 1]);
+            let (lo, hi) = (self.space.bounds[2 * dim], self.space.bounds[2 * dim + 1]);
             let split = Split {
                 dim: dim as u32,
                 lo: lo as i8,
@@ -226,7 +196,7 @@ impl<K: Kernels> Search<'_, '_, '_, K> {
             if trail.push(split).is_err() {
                 return Verdict::Unknown;
             }
-            self.bounds[2 * dim + 1] = midpoint(lo, hi);
+            self.space.bounds[2 * dim + 1] = midpoint(lo, hi);
             // Bound boxes until one is not proven; backtrack over proven ones.
             loop {
                 self.boxes += 1;
@@ -245,13 +215,13 @@ impl<K: Kernels> Search<'_, '_, '_, K> {
 
     /// Bounds the current box and checks that it proves the class.
     fn proves_current(&mut self) -> bool {
-        let (model, bounds) = (self.model, &*self.bounds);
-        model.bound(
+        let (net, bounds) = (self.net, &*self.space.bounds);
+        net.bound(
             &mut self.ws,
-            |cr| model.fill_integer_box(cr, |i| (bounds[2 * i], bounds[2 * i + 1])),
+            |cr| net.fill_integer_box(cr, |i| (bounds[2 * i], bounds[2 * i + 1])),
             &mut |_| {},
         );
-        let (_, last) = model.split_last();
+        let (_, last) = net.split_last();
         proves(self.class, &margin_bounds(last, self.ws.front, self.class))
     }
 
@@ -263,12 +233,12 @@ impl<K: Kernels> Search<'_, '_, '_, K> {
             let (lo, hi) = (i16::from(split.lo), i16::from(split.hi));
             if !split.upper {
                 split.upper = true;
-                self.bounds[2 * dim] = midpoint(lo, hi) + 1;
-                self.bounds[2 * dim + 1] = hi;
+                self.space.bounds[2 * dim] = midpoint(lo, hi) + 1;
+                self.space.bounds[2 * dim + 1] = hi;
                 return true;
             }
-            self.bounds[2 * dim] = lo;
-            self.bounds[2 * dim + 1] = hi;
+            self.space.bounds[2 * dim] = lo;
+            self.space.bounds[2 * dim + 1] = hi;
             trail.pop();
         }
         false
@@ -276,14 +246,15 @@ impl<K: Kernels> Search<'_, '_, '_, K> {
 
     /// The value to split: the largest width times first-layer mass, or the
     /// widest when no width has mass; `None` for a single point.
-    fn split_dim(&self, scores: &[i16]) -> Option<usize> {
+    fn split_dim(&self) -> Option<usize> {
         let mut best: Option<(u32, u32, usize)> = None;
-        for (i, (b, &mass)) in self.bounds.chunks_exact(2).zip(scores).enumerate() {
+        let (bounds, scores) = (&*self.space.bounds, &*self.space.scores);
+        for (i, (b, &mass)) in bounds.chunks_exact(2).zip(scores).enumerate() {
             let width = (b[1] - b[0]) as u32;
             if width == 0 {
                 continue;
             }
-            let key = (width * u32::from(mass as u16), width, i);
+            let key = (width * mass as u32, width, i);
             if best.is_none_or(|(s, w, _)| (key.0, key.1) > (s, w)) {
                 best = Some(key);
             }
@@ -295,24 +266,29 @@ impl<K: Kernels> Search<'_, '_, '_, K> {
     /// differently, and a real input within the budget quantises to it,
     /// writes that input to `counterexample` and returns true.
     fn refutes(&mut self, input: &[f32], budget: Budget<'_>, counterexample: &mut [f32]) -> bool {
-        let model = self.model;
-        for (p, b) in self.point.iter_mut().zip(self.bounds.chunks_exact(2)) {
+        let net = self.net;
+        let SearchSpace { bounds, point, .. } = &mut self.space;
+        for (p, b) in point.iter_mut().zip(bounds.chunks_exact(2)) {
             *p = midpoint(b[0], b[1]);
         }
-        let point = &*self.point;
-        let layout = model.layout(0);
-        let at_mid = model.predict_in(self.ws.back, self.ws.col, |x| {
-            model.for_each_channel(|_, q, values| {
+        let point = &**point;
+        let layout = net.layout(0);
+        let fill = |x: &mut [i16]| {
+            net.for_each_channel(|_, q, values| {
                 for i in values {
                     x[layout.point(i)] = point[i] - i16::from(q.zero_point);
                 }
             })
-        });
-        if at_mid.class == self.class {
+        };
+        if net
+            .predict_in(self.ws.back, self.ws.col, fill, &mut |_| {})
+            .class
+            == self.class
+        {
             return false;
         }
         let mut real = true;
-        model.for_each_channel(|c, q, values| {
+        net.for_each_channel(|c, q, values| {
             let eps = budget.eps(c).unwrap_or(0.0);
             for i in values {
                 let (lo, hi) = q.real_box(input[i], eps);
@@ -323,10 +299,10 @@ impl<K: Kernels> Search<'_, '_, '_, K> {
             }
         });
         real && {
-            let at = model.predict_in(self.ws.back, self.ws.col, |x| {
-                model.fill_point(x, counterexample)
-            });
-            at.class != self.class
+            let fill = |x: &mut [i16]| net.fill_point(x, counterexample);
+            net.predict_in(self.ws.back, self.ws.col, fill, &mut |_| {})
+                .class
+                != self.class
         }
     }
 }

@@ -13,7 +13,7 @@
 
 mod common;
 
-use cert_runtime::builder::{Certification, Input, LayerKind, LayerSpec, ModelSpec, OutputSpec};
+use cert_runtime::format::{CertSpec, InputSpec, Layer, ModelDesc, Output, Params};
 use cert_runtime::{Budget, Model, Quantizer, REFINE_DEPTH, Trail, Verdict};
 use common::exact::{exact_box, within};
 use common::{encode, proptest_config, rng};
@@ -23,25 +23,15 @@ use rand::Rng;
 /// A one-value model whose two logits are `[w0 * a + b0, w1 * a + b1]`
 /// over the zero-point-shifted input level `a = q - zero_point`.
 fn one_value_model(quantizer: Quantizer, weights: [i8; 2], bias: [i32; 2]) -> Vec<u8> {
-    encode(&ModelSpec {
-        input: Input::features(vec![quantizer], vec!["x".into()]),
-        certification: Certification {
-            eps: vec![0.0],
-            refine_boxes: 64,
-        },
-        classes: 2,
-        class_names: vec![],
-        description: "one value".into(),
-        layers: vec![LayerSpec {
-            kind: LayerKind::Dense {
-                inputs: 1,
-                outputs: 2,
-            },
-            weights: weights.to_vec(),
-            bias: bias.to_vec(),
-            output: OutputSpec::Logits { scale: 1.0 },
-        }],
-    })
+    let logits = Params::new(&weights, &bias, Output::Logits { scale: 1.0 });
+    let desc = ModelDesc::new(
+        InputSpec::features(&[quantizer], &["x".into()]),
+        CertSpec::new(&[0.0], 64),
+        &[],
+        "one value",
+        vec![Layer::dense(1, 2, logits)],
+    );
+    encode(&desc.unwrap())
 }
 
 /// Class 1 exactly for the levels `a >= t` (class 0 below).

@@ -441,8 +441,32 @@ fn input_and_buffer_errors() {
         model.certified_radius(&input, eps, 1.0, &mut for_predict),
         Err(expected)
     );
-    let mut trail = Trail::<4>::new();
+    let mut trail = Trail::<7>::new();
     let mut counterexample = [0.0; 4];
+    // A trail shallower than 8 boxes may need is refused, never a
+    // different verdict.
+    assert_eq!(model.refine_depth(8), 7);
+    assert_eq!(
+        model.refine_depth(1000),
+        32,
+        "at most 8 splits per input value"
+    );
+    let mut shallow = Trail::<6>::new();
+    let refined = model.refine(
+        &input,
+        eps,
+        8,
+        &mut scratch,
+        &mut shallow,
+        &mut counterexample,
+    );
+    assert_eq!(
+        refined,
+        Err(Error::TrailTooShallow {
+            needed: 7,
+            capacity: 6
+        })
+    );
     let needed = model.refine_scratch_len();
     let mut for_certify = vec![0; model.certify_scratch_len()];
     let refined = model.refine(

@@ -10,7 +10,8 @@
 
 mod common;
 
-use cert_runtime::builder::{Certification, Input, ModelSpec};
+use cert_runtime::format::owned::OwnedModel;
+use cert_runtime::format::{CertSpec, InputSpec};
 use cert_runtime::{Budget, Model, Quantizer, REFINE_DEPTH, Trail, Verdict};
 use common::exact::{exact_box, within};
 use common::*;
@@ -20,7 +21,7 @@ use rand::rngs::StdRng;
 
 /// A random network over `2..=4` features, each quantised coarsely (12 to
 /// 32 steps of 1/255 per level) so that boxes hold few integer points.
-fn tiny_model(seed: u64) -> ModelSpec {
+fn tiny_model(seed: u64) -> OwnedModel {
     let mut rng = rng(seed);
     let features = rng.random_range(2..=4);
     let quantizers: Vec<Quantizer> = (0..features)
@@ -32,8 +33,8 @@ fn tiny_model(seed: u64) -> ModelSpec {
             domain_max: 1.0,
         })
         .collect();
-    let names = (0..features).map(|i| format!("f{i}")).collect();
-    let input = Input::features(quantizers, names);
+    let names: Vec<String> = (0..features).map(|i| format!("f{i}")).collect();
+    let input = InputSpec::features(&quantizers, &names);
     let mut magnitude = Magnitude::of_input(&input);
     let mut width = features;
     let mut layers = Vec::new();
@@ -46,13 +47,9 @@ fn tiny_model(seed: u64) -> ModelSpec {
     }
     let classes = rng.random_range(2..=3);
     layers.push(logits_layer(&mut rng, width, classes));
-    ModelSpec {
-        certification: Certification {
-            eps: vec![0.1; features],
-            refine_boxes: 64,
-        },
-        ..model_spec(input, layers, classes)
-    }
+    let mut desc = model_spec(input, layers);
+    desc.header.certification = CertSpec::new(&vec![0.1; features], 64);
+    desc
 }
 
 /// A random input and per-feature budget whose box holds at most a few
@@ -212,37 +209,64 @@ fn refinement_certifies_and_refutes_what_intervals_leave_open() {
     assert_eq!(open, 0);
 }
 
-/// A trail too shallow for the search ends it as unknown, never wrong.
+/// The verdict does not depend on the trail: any trail at least
+/// `refine_depth(max_boxes)` deep gives the same decision, and a shallower
+/// one is refused with an error, never a different verdict.
 #[test]
-fn a_shallow_trail_ends_unknown() {
-    let mut unknown = 0;
+fn verdicts_do_not_depend_on_the_trail() {
+    let mut compared = 0;
     for seed in 0..200 {
         let bytes = encode(&tiny_model(seed));
         let model = Model::from_bytes(&bytes).unwrap();
         let (input, eps) = random_case(&mut rng(seed), &model);
-        let mut scratch = vec![0; model.refine_scratch_len()];
-        let mut trail = Trail::<1>::new();
-        let mut counterexample = vec![0.0; input.len()];
         let budget = Budget::per_channel(&eps);
-        let r = model
-            .refine(
-                &input,
-                budget,
-                1000,
-                &mut scratch,
-                &mut trail,
-                &mut counterexample,
-            )
-            .unwrap();
-        let class = r.certificate.class;
-        let changes = some_point_changes_class(&model, &integer_box(&model, &input, &eps), class);
-        match r.verdict {
-            Verdict::Certified => assert!(!changes),
-            Verdict::Refuted => assert!(changes),
-            Verdict::Unknown => unknown += 1,
+        let mut scratch = vec![0; model.refine_scratch_len()];
+        let mut counterexample = vec![0.0; input.len()];
+        let max_boxes = 65;
+        assert!(model.refine_depth(max_boxes) <= 64);
+        let mut exact = Trail::<64>::new();
+        let a = model.refine(
+            &input,
+            budget,
+            max_boxes,
+            &mut scratch,
+            &mut exact,
+            &mut counterexample,
+        );
+        let first = counterexample.clone();
+        let mut deep = Trail::<REFINE_DEPTH>::new();
+        let b = model.refine(
+            &input,
+            budget,
+            max_boxes,
+            &mut scratch,
+            &mut deep,
+            &mut counterexample,
+        );
+        assert_eq!(a, b);
+        if a.as_ref().is_ok_and(|d| d.verdict == Verdict::Refuted) {
+            assert_eq!(first, counterexample);
         }
+        let mut shallow = Trail::<1>::new();
+        let c = model.refine(
+            &input,
+            budget,
+            1000,
+            &mut scratch,
+            &mut shallow,
+            &mut counterexample,
+        );
+        let needed = model.refine_depth(1000);
+        assert_eq!(
+            c,
+            Err(cert_runtime::Error::TrailTooShallow {
+                needed,
+                capacity: 1
+            })
+        );
+        compared += 1;
     }
-    assert!(unknown > 0, "a depth of 1 never ran out");
+    assert_eq!(compared, 200);
 }
 
 /// On image-shaped inputs (several values per channel, a convolution

@@ -295,13 +295,16 @@ fn a_tie_everywhere_certifies_class_0() {
     for seed in 0..50 {
         let mut spec = random_model(seed);
         let logits = spec.layers.last_mut().expect("a logits layer");
-        let inputs = logits.weights.len() / logits.bias.len();
-        let first_row = logits.weights[..inputs].to_vec();
-        for row in logits.weights.chunks_exact_mut(inputs) {
+        let inputs = logits.fan_in();
+        let params = logits.params_mut();
+        let first_row = params.weights[..inputs].to_vec();
+        for row in params.weights.chunks_exact_mut(inputs) {
             row.copy_from_slice(&first_row);
         }
-        let first_bias = logits.bias[0];
-        logits.bias.fill(first_bias);
+        let first_bias = params.bias[..4].to_vec();
+        for bias in params.bias.chunks_exact_mut(4) {
+            bias.copy_from_slice(&first_bias);
+        }
         let bytes = encode(&spec);
         let model = Model::from_bytes(&bytes).unwrap();
         let mut scratch = scratch_for(&model);

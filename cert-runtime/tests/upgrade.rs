@@ -3,7 +3,7 @@
 
 mod common;
 
-use cert_runtime::builder::Certification;
+use cert_runtime::format::CertSpec;
 use cert_runtime::format::v1;
 use cert_runtime::{Budget, Error, Model};
 use common::golden::GOLDEN;
@@ -46,16 +46,13 @@ fn a_version_1_file_is_refused_with_directions() {
 #[test]
 fn upgrading_the_version_1_golden_file_gives_the_version_2_golden_file() {
     let mut upgraded = v1::upgrade(GOLDEN_V1).unwrap();
-    assert_eq!(upgraded.certification.eps, [0.0]);
-    upgraded.certification = Certification {
-        eps: vec![0.0625],
-        refine_boxes: 16,
-    };
+    assert_eq!(upgraded.header.certification.eps(0), Some(0.0));
+    upgraded.header.certification = CertSpec::new(&[0.0625], 16);
     assert!(
-        upgraded.input.names.is_empty(),
+        upgraded.header.input.names.is_empty(),
         "version 1 names no channels"
     );
-    upgraded.input.names = vec!["grey".into()];
+    upgraded.header.input.names = "grey".into();
     assert_eq!(upgraded.to_bytes().unwrap(), GOLDEN);
 }
 
@@ -75,8 +72,9 @@ fn upgrade_refuses_what_is_not_a_version_1_file() {
     let mut corrupt = GOLDEN_V1.to_vec();
     corrupt[30] ^= 1;
     assert!(matches!(v1::upgrade(&corrupt), Err(Error::Container(_))));
-    // A wrong number of eps values is caught when the upgraded model is written.
+    // A wrong number of eps values is caught when the upgraded model loads.
     let mut two = v1::upgrade(GOLDEN_V1).unwrap();
-    two.certification.eps = vec![0.1, 0.1];
-    assert_eq!(two.to_bytes(), Err(Error::Malformed));
+    two.header.certification = CertSpec::new(&[0.1, 0.1], 0);
+    let bytes = two.to_bytes().unwrap();
+    assert_eq!(Model::from_bytes(&bytes).err(), Some(Error::Malformed));
 }

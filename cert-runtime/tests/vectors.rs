@@ -5,7 +5,7 @@
 mod common;
 
 use cert_runtime::vectors::{self, Case, Expected, VECTORS, VectorError, Vectors};
-use cert_runtime::{ContainerError, Error, Model, REFINE_DEPTH, Trail, Verdict};
+use cert_runtime::{Buffers, ContainerError, Error, Model, REFINE_DEPTH, Trail, Verdict};
 use common::golden::GOLDEN;
 use common::{crc32, payload};
 
@@ -74,17 +74,16 @@ fn build_round_trips_and_matches_the_runtime() {
         assert_eq!(x, &input[..]);
         let cert = model.certify(x, model.budget(), &mut scratch).unwrap();
         assert!(case.expected.matches(&cert));
-        let refined = model
-            .refine(
-                x,
-                model.budget(),
-                model.refine_boxes(),
-                &mut scratch,
-                &mut trail,
-                &mut counterexample,
-            )
-            .unwrap();
-        assert!(case.expected.matches_refinement(&refined, &counterexample));
+        let mut buffers = Buffers {
+            scratch: &mut scratch,
+            trail: &mut trail,
+            counterexample: &mut counterexample,
+        };
+        let decision = model.decide(x, &mut buffers).unwrap();
+        assert!(
+            case.expected
+                .matches_decision(&decision, buffers.counterexample, true)
+        );
     }
     let cases: Vec<Case<'_>> = vectors.cases().collect();
     assert_eq!(cases[0].label, Some(0));
@@ -132,12 +131,24 @@ fn a_changed_margin_or_verdict_does_not_match() {
             &mut counterexample,
         )
         .unwrap();
-    assert!(case.expected.matches_refinement(&refined, &counterexample));
+    assert!(
+        case.expected
+            .matches_decision(&refined, &counterexample, true)
+    );
     let mut moved = counterexample;
     moved[0] = f32::from_bits(moved[0].to_bits() ^ 1);
-    assert!(!case.expected.matches_refinement(&refined, &moved));
+    assert!(!case.expected.matches_decision(&refined, &moved, true));
+    assert!(
+        !case
+            .expected
+            .matches_decision(&refined, &counterexample, false)
+    );
     refined.boxes += 1;
-    assert!(!case.expected.matches_refinement(&refined, &counterexample));
+    assert!(
+        !case
+            .expected
+            .matches_decision(&refined, &counterexample, true)
+    );
 }
 
 #[test]

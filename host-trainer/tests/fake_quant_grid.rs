@@ -4,7 +4,7 @@
 //! shared grid).
 
 use burn::tensor::{Device, Tensor, TensorData};
-use cert_runtime::builder::{Certification, Input};
+use cert_runtime::format::{CertSpec, InputSpec};
 use host_trainer::export::{FoldedLayer, Header, quantize};
 use host_trainer::fake_quant::{dense_weights, head_weights};
 use proptest::prelude::*;
@@ -64,19 +64,19 @@ proptest! {
         let (hidden_burn, hidden_folded) = layer(inputs, hidden, &values);
         let (head_burn, head_folded) = layer(hidden, classes, &head);
         let header = Header {
-            input: Input::image(1, 1, inputs as u16),
-            certification: Certification { eps: vec![0.1], refine_boxes: 0 },
+            input: InputSpec::image(1, 1, inputs as u16),
+            certification: CertSpec::new(&[0.1], 0),
             class_names: (0..classes).map(|c| c.to_string()).collect(),
             description: String::new(),
         };
-        let spec = quantize(&[hidden_folded, head_folded], &[1.0], header);
+        let spec = quantize(&[hidden_folded, head_folded], &[1.0], header).unwrap();
         prop_assert_eq!(
             levels(dense_weights(hidden_burn).weights, inputs, hidden, false),
-            spec.layers[0].weights.clone()
+            spec.layers[0].params().weight_values().collect::<Vec<i8>>()
         );
         prop_assert_eq!(
             levels(head_weights(head_burn), hidden, classes, true),
-            spec.layers[1].weights.clone()
+            spec.layers[1].params().weight_values().collect::<Vec<i8>>()
         );
     }
 }

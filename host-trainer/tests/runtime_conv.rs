@@ -5,7 +5,7 @@
 use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Device, Tensor, TensorData};
-use cert_runtime::builder::{Certification, Input, LayerKind, LayerSpec, ModelSpec, OutputSpec};
+use cert_runtime::format::{CertSpec, InputSpec, Layer, ModelDesc, Output, Params, Requantize};
 use cert_runtime::{Model, Quantizer};
 use rand::{Rng, SeedableRng};
 
@@ -29,62 +29,34 @@ fn integer_conv_matches_burn() {
         let n = o * oh * ow;
         assert!(n <= cert_runtime::MAX_CLASSES);
         let identity: Vec<i8> = (0..n * n).map(|i| i8::from(i / n == i % n)).collect();
-        let spec = ModelSpec {
-            input: Input {
-                channels: c as u16,
-                height: h as u16,
-                width: w as u16,
-                quantizers: vec![
-                    Quantizer {
-                        scale: 1.0,
-                        offset: 0.0,
-                        zero_point: 0,
-                        domain_min: -128.0,
-                        domain_max: 127.0,
-                    };
-                    c
-                ],
-                names: Vec::new(),
-            },
-            certification: Certification {
-                eps: vec![0.0; c],
-                refine_boxes: 0,
-            },
-            classes: n as u16,
-            class_names: Vec::new(),
-            description: String::new(),
-            layers: vec![
-                LayerSpec {
-                    kind: LayerKind::Conv2d {
-                        in_channels: c as u16,
-                        out_channels: o as u16,
-                        kernel: [k as u8; 2],
-                        stride: [s as u8; 2],
-                        padding: [p as u8; 2],
-                    },
-                    weights: weights.clone(),
-                    bias: vec![0; o],
-                    // x 1/16: keeps every output inside int8.
-                    output: OutputSpec::Requantize {
-                        multiplier: vec![1 << 30; o],
-                        shift: vec![34; o],
-                        zero_point: 0,
-                        min: -128,
-                        max: 127,
-                        scale: 1.0,
-                    },
-                },
-                LayerSpec {
-                    kind: LayerKind::Dense {
-                        inputs: n as u32,
-                        outputs: n as u32,
-                    },
-                    weights: identity,
-                    bias: vec![0; n],
-                    output: OutputSpec::Logits { scale: 1.0 },
-                },
-            ],
+        let integers = Quantizer {
+            scale: 1.0,
+            offset: 0.0,
+            zero_point: 0,
+            domain_min: -128.0,
+            domain_max: 127.0,
         };
+        // x 1/16: keeps every output inside int8.
+        let sixteenth = Requantize::new(&vec![1 << 30; o], &vec![34; o], 0, -128, 127, 1.0);
+        let conv = Params::new(&weights, &vec![0; o], Output::Requantize(sixteenth));
+        let logits = Params::new(&identity, &vec![0; n], Output::Logits { scale: 1.0 });
+        let spec = ModelDesc::new(
+            InputSpec::new([c, h, w].map(|d| d as u16), &vec![integers; c], &[]),
+            CertSpec::new(&vec![0.0; c], 0),
+            &[],
+            "",
+            vec![
+                Layer::conv2d(
+                    [c as u16, o as u16],
+                    [k as u8; 2],
+                    [s as u8; 2],
+                    [p as u8; 2],
+                    conv,
+                ),
+                Layer::dense(n as u32, n as u32, logits),
+            ],
+        )
+        .unwrap();
         let bytes = spec.to_bytes().unwrap();
         let model = Model::from_bytes(&bytes).unwrap();
         let mut scratch = vec![0i16; model.predict_scratch_len()];

@@ -15,6 +15,8 @@ use crate::boards_dir;
 pub const BOARD: &str = "mps2-an386";
 /// Its kernel differential program.
 pub const KERNELS: &str = "mps2-an386:kernels";
+/// The application every board ships, serving frames over UART0.
+pub const SERVE: &str = "mps2-an386:serve";
 
 /// One firmware run in QEMU.
 #[derive(Debug, Clone)]
@@ -115,9 +117,33 @@ pub fn build_board(model: &Path, vectors: &Path) -> io::Result<HashMap<String, P
 /// Runs `elf` in QEMU through `boards/run-qemu.sh` (mps2-an386, `-icount
 /// shift=0`, `QEMU_TIMEOUT` seconds) and reads its decoded log.
 pub fn run_qemu(elf: &Path) -> io::Result<DeviceRun> {
-    let output = Command::new("bash")
+    run(Command::new("bash")
+        .arg(boards_dir().join("run-qemu.sh"))
+        .arg(elf))
+}
+
+/// Runs `elf` like [`run_qemu`] with `uart_in` fed to UART0, and returns
+/// the run and every byte UART0 sent.
+pub fn run_qemu_with_uart(elf: &Path, uart_in: &[u8]) -> io::Result<(DeviceRun, Vec<u8>)> {
+    let n = BUILDS.fetch_add(1, Ordering::Relaxed);
+    let dir = boards_dir().join("target/e2e");
+    std::fs::create_dir_all(&dir)?;
+    let (input, output) = (
+        dir.join(format!("uart-{n}.in")),
+        dir.join(format!("uart-{n}.out")),
+    );
+    std::fs::write(&input, uart_in)?;
+    let run = run(Command::new("bash")
         .arg(boards_dir().join("run-qemu.sh"))
         .arg(elf)
+        .env("UART_IN", &input)
+        .env("UART_OUT", &output))?;
+    let sent = std::fs::read(&output).unwrap_or_default();
+    Ok((run, sent))
+}
+
+fn run(command: &mut Command) -> io::Result<DeviceRun> {
+    let output = command
         .env("DEFMT_LOG_FORMAT", "{L} {s}")
         .stderr(Stdio::inherit())
         .output()

@@ -1,8 +1,9 @@
 //! A deterministic random model and inputs: the demo pair the firmware
 //! embeds by default, made without training so that it needs no data.
 
-use cert_runtime::builder::{
-    Certification, Input, LayerKind, LayerSpec, ModelSpec, OutputSpec, quantize_multiplier,
+use cert_runtime::format::owned::quantize_multiplier;
+use cert_runtime::format::{
+    CertSpec, InputSpec, Layer, ModelDesc, Output, Owned, Params, Requantize,
 };
 use cert_runtime::{Model, vectors};
 
@@ -39,46 +40,49 @@ impl Rng {
     }
 }
 
-fn dense(rng: &mut Rng, inputs: u32, outputs: u32, output: OutputSpec) -> LayerSpec {
-    LayerSpec {
-        kind: LayerKind::Dense { inputs, outputs },
-        weights: (0..inputs * outputs)
-            .map(|_| rng.range(-20, 20) as i8)
-            .collect(),
-        bias: (0..outputs).map(|_| rng.range(-2000, 2000)).collect(),
-        output,
-    }
+fn dense(
+    rng: &mut Rng,
+    inputs: u32,
+    outputs: u32,
+    output: Output<'static, Owned>,
+) -> Layer<'static, Owned> {
+    let weights: Vec<i8> = (0..inputs * outputs)
+        .map(|_| rng.range(-20, 20) as i8)
+        .collect();
+    let bias: Vec<i32> = (0..outputs).map(|_| rng.range(-2000, 2000)).collect();
+    Layer::dense(inputs, outputs, Params::new(&weights, &bias, output))
 }
 
 /// A random dense 784-32-10 model with a ReLU hidden layer.
 pub fn demo_model() -> Vec<u8> {
     let mut rng = Rng(0x5EED_CE27);
     let (multiplier, shift) = quantize_multiplier(1.0 / 400.0);
-    let hidden = OutputSpec::Requantize {
-        multiplier: vec![multiplier; HIDDEN as usize],
-        shift: vec![shift; HIDDEN as usize],
-        zero_point: -128,
-        min: -128,
-        max: 127,
-        scale: 1.0 / 16.0,
-    };
+    let hidden = Output::Requantize(Requantize::new(
+        &vec![multiplier; HIDDEN as usize],
+        &vec![shift; HIDDEN as usize],
+        -128,
+        -128,
+        127,
+        1.0 / 16.0,
+    ));
     let inputs = u32::from(SIDE) * u32::from(SIDE);
-    ModelSpec {
-        input: Input::image(1, SIDE, SIDE),
-        certification: Certification {
-            eps: vec![DEMO_EPS],
-            refine_boxes: DEMO_REFINE_BOXES,
-        },
-        classes: CLASSES as u16,
-        class_names: (0..CLASSES).map(|c| c.to_string()).collect(),
-        description: "random dense 784-32-10, for firmware tests only".into(),
-        layers: vec![
-            dense(&mut rng, inputs, HIDDEN, hidden),
-            dense(&mut rng, HIDDEN, CLASSES, OutputSpec::Logits { scale: 1.0 }),
-        ],
-    }
-    .to_bytes()
-    .expect("the demo model is valid")
+    let class_names: Vec<String> = (0..CLASSES).map(|c| c.to_string()).collect();
+    let layers = vec![
+        dense(&mut rng, inputs, HIDDEN, hidden),
+        dense(&mut rng, HIDDEN, CLASSES, Output::Logits { scale: 1.0 }),
+    ];
+    let desc = ModelDesc::new(
+        InputSpec::image(1, SIDE, SIDE),
+        CertSpec::new(&[DEMO_EPS], DEMO_REFINE_BOXES),
+        &class_names,
+        "random dense 784-32-10, for firmware tests only",
+        layers,
+    );
+    let bytes = desc
+        .and_then(|d| d.to_bytes())
+        .expect("the demo model encodes");
+    Model::from_bytes(&bytes).expect("the demo model is valid");
+    bytes
 }
 
 /// Random images, off the 1/255 quantisation grid (on a 1/4080 one), from

@@ -1,11 +1,10 @@
-//! The self-check a board runs on the host's test vectors: certify (and
-//! refine) every input, and compare class, flag, every margin, the refined
-//! verdict, its boxes and its counterexample with the host's, bit for bit.
+//! The self-check a board runs on the host's test vectors: decide every
+//! input with `Model::decide`, as the station does, and compare the
+//! certificate, verdict, boxes and counterexample with the host's, bit
+//! for bit; predict and the interval pass alone are measured besides.
 
 use cert_runtime::vectors::{Case, VectorError};
-use cert_runtime::{Certificate, Model, REFINE_DEPTH, Refinement, Trail, Verdict};
-
-use crate::station::Buffers;
+use cert_runtime::{Buffers, Decision, Model, Verdict};
 
 /// Counts what a closure costs (instructions under QEMU, cycles on a real
 /// board), to within the counter's resolution.
@@ -19,78 +18,53 @@ pub trait Meter {
 pub struct CaseCheck {
     /// The class `predict` gave.
     pub predicted: usize,
-    /// The interval certificate at the model's budget.
-    pub certificate: Certificate,
-    /// The refinement, when the interval pass did not certify and the model
-    /// refines.
-    pub refinement: Option<Refinement>,
+    /// The decision at the model's own spec.
+    pub decision: Decision,
     /// Cost of `predict`.
     pub predict: u32,
-    /// Cost of `certify`.
+    /// Cost of `certify` (the interval pass alone).
     pub certify: u32,
-    /// Cost of `refine` (0 when it did not run).
-    pub refine: u32,
-    /// True when the certificate (and refinement) equal the host's.
+    /// Cost of `decide` (the interval pass, then refinement when it runs).
+    pub decide: u32,
+    /// True when the decision equals the host's, and `certify` gave the
+    /// decision's certificate.
     pub host: bool,
 }
 
 impl CaseCheck {
-    /// True when the decision is proven robust (by the interval pass or by
-    /// refinement).
-    pub fn proven(&self) -> bool {
-        self.certificate.certified
-            || self
-                .refinement
-                .as_ref()
-                .is_some_and(|r| r.verdict == Verdict::Certified)
+    /// True when refinement ran: the interval pass did not certify and the
+    /// model refines.
+    pub fn refined(&self, model: &Model<'_>) -> bool {
+        !self.decision.certificate.certified && model.refine_boxes() > 0
     }
 }
 
-/// Certifies one case like the host did (refining it when the model
-/// refines), measuring predict, certify and refine with `meter`.
-pub fn check_case<M: Meter>(
+/// Decides one case like the host did, measuring predict, certify and
+/// decide with `meter`.
+pub fn check_case<M: Meter, const N: usize>(
     model: &Model<'_>,
     case: &Case<'_>,
     input: &[f32],
-    buffers: &mut Buffers<'_>,
-    trail: &mut Trail<REFINE_DEPTH>,
+    buffers: &mut Buffers<'_, N>,
     meter: &mut M,
 ) -> Result<CaseCheck, VectorError> {
     let (prediction, predict) = meter.measure(|| model.predict(input, buffers.scratch));
     let (certificate, certify) =
         meter.measure(|| model.certify(input, model.budget(), buffers.scratch));
     let (prediction, certificate) = (prediction?, certificate?);
-    let (refinement, refine) = if !certificate.certified && model.refine_boxes() > 0 {
-        let (r, cost) = meter.measure(|| {
-            model.refine(
-                input,
-                model.budget(),
-                model.refine_boxes(),
-                buffers.scratch,
-                trail,
-                buffers.counterexample,
-            )
-        });
-        (Some(r?), cost)
-    } else {
-        (None, 0)
-    };
-    let host = match &refinement {
-        // The refinement's own certificate is the one `certify` gave (the
-        // gate acts on it), and both must be the host's.
-        Some(r) => {
-            r.certificate == certificate
-                && case.expected.matches_refinement(r, buffers.counterexample)
-        }
-        None => case.expected.matches(&certificate) && case.expected.refined.is_none(),
-    };
+    let (decision, decide) = meter.measure(|| model.decide(input, buffers));
+    let decision = decision?;
+    let refines = model.refine_boxes() > 0;
+    let host = decision.certificate == certificate
+        && case
+            .expected
+            .matches_decision(&decision, buffers.counterexample, refines);
     Ok(CaseCheck {
         predicted: prediction.class,
-        certificate,
-        refinement,
+        decision,
         predict,
         certify,
-        refine,
+        decide,
         host,
     })
 }
@@ -124,40 +98,47 @@ pub struct Tally {
     pub certify: u64,
     /// Sum of certify costs of the certified cases.
     pub certify_certified: u64,
-    /// Sum of refine costs.
+    /// Sum of decide costs of the refined cases.
     pub refine: u64,
     /// Sum of boxes refinement bounded.
     pub boxes: u64,
 }
 
 impl Tally {
-    /// Counts one case: `acted` is what the gate did, `ok` the case's own
-    /// verdict (host match, predict agreeing with certify, the gate's
-    /// outputs agreeing with the decision).
-    pub fn record(&mut self, label: Option<u16>, check: &CaseCheck, acted: bool, ok: bool) {
-        let cert = &check.certificate;
+    /// Counts one case: `refined` says whether refinement ran, `acted` is
+    /// what the gate did, `ok` the case's own verdict (host match, predict
+    /// agreeing with the decision, the gate's outputs agreeing with it).
+    pub fn record(
+        &mut self,
+        label: Option<u16>,
+        check: &CaseCheck,
+        refined: bool,
+        acted: bool,
+        ok: bool,
+    ) {
+        let d = &check.decision;
         self.cases += 1;
         self.matched += u32::from(ok);
-        self.certified += u32::from(cert.certified);
-        if let Some(r) = &check.refinement {
+        self.certified += u32::from(d.certificate.certified);
+        if refined {
             self.refinements += 1;
-            self.refined += u32::from(r.verdict == Verdict::Certified);
-            self.refuted += u32::from(r.verdict == Verdict::Refuted);
-            self.boxes += u64::from(r.boxes);
+            self.refined += u32::from(d.verdict == Verdict::Certified);
+            self.refuted += u32::from(d.verdict == Verdict::Refuted);
+            self.boxes += u64::from(d.boxes);
+            self.refine += u64::from(check.decide);
         }
         self.acted += u32::from(acted);
         if let Some(label) = label {
-            let correct = usize::from(label) == cert.class;
+            let correct = usize::from(label) == d.class();
             self.labelled += 1;
             self.correct += u32::from(correct);
-            self.proven_correct += u32::from(correct && check.proven());
+            self.proven_correct += u32::from(correct && d.proven());
         }
         self.predict += u64::from(check.predict);
         self.certify += u64::from(check.certify);
-        if cert.certified {
+        if d.certificate.certified {
             self.certify_certified += u64::from(check.certify);
         }
-        self.refine += u64::from(check.refine);
     }
 
     /// Counts a case the device could not run.

@@ -11,6 +11,10 @@
 //! 10+n    4      CRC-32/ISO-HDLC (zlib's crc32) of the payload, u32 little-endian
 //! ```
 //!
+//! A frame with an empty payload (length 0, CRC 0) closes the session:
+//! the reader reports the stream's end, as it does when a finite stream
+//! (a file, a test's buffer) runs out.
+//!
 //! The reader hunts for the magic, so it resynchronises after noise or a
 //! rejected frame. A wrong version or length is rejected at once (its
 //! payload is then skipped by the hunt); a wrong CRC after the whole frame
@@ -47,7 +51,8 @@ pub enum FrameError {
 pub enum ReadError<E> {
     /// A whole frame arrived and was rejected.
     Frame(FrameError),
-    /// The stream ended (only a finite stream, such as a slice, ends).
+    /// The stream ended: a finite stream (a slice, a file) ran out, or the
+    /// closing frame (an empty one) came in.
     Eof,
     /// The peripheral failed.
     Io(E),
@@ -62,6 +67,18 @@ pub fn read_frame<R: Read>(reader: &mut R, input: &mut [f32]) -> Result<(), Read
     read_all(reader, &mut header[4..])?;
     let got = container::read_header(&header, INPUT)
         .map_err(|e| ReadError::Frame(FrameError::Container(e)))?;
+    if got == 0 {
+        let mut stored = [0; TRAILER_LEN];
+        read_all(reader, &mut stored)?;
+        let (stored, computed) = (u32::from_le_bytes(stored), Checksum::new().finish());
+        return Err(match stored == computed {
+            true => ReadError::Eof,
+            false => ReadError::Frame(FrameError::Container(ContainerError::ChecksumMismatch {
+                stored,
+                computed,
+            })),
+        });
+    }
     let expected = 4 * input.len();
     if got != expected {
         return Err(ReadError::Frame(FrameError::Length { got, expected }));
@@ -85,7 +102,8 @@ pub fn read_frame<R: Read>(reader: &mut R, input: &mut [f32]) -> Result<(), Read
 }
 
 /// Writes the frame of `input` into `out` and returns its length
-/// (`HEADER_LEN + 4 * input.len() + TRAILER_LEN`).
+/// (`HEADER_LEN + 4 * input.len() + TRAILER_LEN`); an empty `input` gives
+/// the closing frame.
 pub fn encode(input: &[f32], out: &mut [u8]) -> Result<usize, ContainerError> {
     let payload = out
         .get_mut(HEADER_LEN..HEADER_LEN + 4 * input.len())
@@ -223,6 +241,27 @@ mod tests {
                 "cut at {cut}"
             );
         }
+    }
+
+    #[test]
+    fn the_empty_frame_closes_the_session() {
+        let mut stream = frame(&[1.0, 2.0]);
+        stream.extend(frame(&[]));
+        stream.extend(frame(&[3.0, 4.0]));
+        let mut reader = &stream[..];
+        let mut input = [0.0; 2];
+        read_frame(&mut reader, &mut input).unwrap();
+        assert_eq!(read_frame(&mut reader, &mut input), Err(ReadError::Eof));
+        read_frame(&mut reader, &mut input).unwrap();
+        assert_eq!(input, [3.0, 4.0]);
+        let mut bad = frame(&[]);
+        bad[HEADER_LEN] ^= 1;
+        assert!(matches!(
+            read_frame(&mut &bad[..], &mut input),
+            Err(ReadError::Frame(FrameError::Container(
+                ContainerError::ChecksumMismatch { .. }
+            )))
+        ));
     }
 
     #[test]

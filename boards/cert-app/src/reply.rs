@@ -29,14 +29,15 @@ impl Line {
     /// interval pass or refinement proved it), `min_margin` the interval
     /// pass's, `boxes` those bounded.
     pub fn outcome(o: &Outcome) -> Line {
+        let d = &o.decision;
         let mut line = Line::new("ok class=");
-        line.unsigned(o.certificate.class);
+        line.unsigned(d.class());
         line.text(" certified=");
-        line.unsigned(usize::from(o.proven()));
+        line.unsigned(usize::from(d.proven()));
         line.text(" min_margin=");
-        line.signed(o.certificate.min_margin());
+        line.signed(d.certificate.min_margin());
         line.text(" boxes=");
-        line.unsigned(o.boxes() as usize);
+        line.unsigned(d.boxes as usize);
         line.end()
     }
 
@@ -134,8 +135,8 @@ impl Line {
 mod tests {
     extern crate std;
 
-    use cert_runtime::gate::Decision;
-    use cert_runtime::{Certificate, Margins, Verdict};
+    use cert_runtime::gate::Action;
+    use cert_runtime::{Certificate, Decision, Margins, Verdict};
 
     use super::*;
 
@@ -147,19 +148,22 @@ mod tests {
     fn replies() {
         let margins = Margins::from_slice(&[-35, 0, i32::MIN]).unwrap();
         let mut o = Outcome {
-            certificate: Certificate {
-                class: 1,
-                certified: false,
-                margins,
+            decision: Decision {
+                certificate: Certificate {
+                    class: 1,
+                    certified: false,
+                    margins,
+                },
+                verdict: Verdict::Unknown,
+                boxes: 1,
             },
-            refinement: None,
-            decision: Decision::FallBack { class: 1 },
+            action: Action::FallBack { class: 1 },
         };
         assert_eq!(
             text(&Line::outcome(&o)),
             "ok class=1 certified=0 min_margin=-2147483648 boxes=1\n"
         );
-        o.refinement = Some((Verdict::Certified, 17));
+        (o.decision.verdict, o.decision.boxes) = (Verdict::Certified, 17);
         assert_eq!(
             text(&Line::outcome(&o)),
             "ok class=1 certified=1 min_margin=-2147483648 boxes=17\n"

@@ -1,12 +1,13 @@
-//! The serve loop of a board: one frame in, one decision on the gate, one
-//! reply line out.
+//! The serve loop every board runs: one frame in, one decision on the
+//! gate, one reply line out, until the session closes.
 
+use cert_runtime::Buffers;
 use embedded_hal::digital::OutputPin;
 use embedded_io::{Read, Write};
 
 use crate::frame::{self, FrameError, ReadError};
 use crate::reply::Line;
-use crate::station::{Buffers, Outcome, Station, StationError};
+use crate::station::{Outcome, Station, StationError};
 
 /// How one frame went (every frame gets a reply line).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,7 +28,8 @@ pub type StationRound<A, F> = Round<cert_runtime::gate::Error<A, F>>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum ServeError<RE, WE> {
-    /// The input stream ended.
+    /// The session closed: the closing frame came in, or a finite stream
+    /// ran out.
     Eof,
     /// Reading failed.
     Read(RE),
@@ -39,12 +41,12 @@ pub enum ServeError<RE, WE> {
 /// input), decides it and drives the gate, and writes the reply line to
 /// `tx`. A rejected frame is a [`Round`], not an error: the next call
 /// resynchronises on the next frame.
-pub fn serve_one<R: Read, W: Write, A: OutputPin, F: OutputPin>(
+pub fn serve_one<R: Read, W: Write, A: OutputPin, F: OutputPin, const N: usize>(
     station: &mut Station<'_, A, F>,
     rx: &mut R,
     tx: &mut W,
     input: &mut [f32],
-    buffers: &mut Buffers<'_>,
+    buffers: &mut Buffers<'_, N>,
 ) -> Result<StationRound<A, F>, ServeError<R::Error, W::Error>> {
     let (round, line) = match frame::read_frame(rx, input) {
         Ok(()) => match station.decide(input, buffers) {
@@ -64,4 +66,25 @@ pub fn serve_one<R: Read, W: Write, A: OutputPin, F: OutputPin>(
     tx.write_all(line.as_bytes()).map_err(ServeError::Write)?;
     tx.flush().map_err(ServeError::Write)?;
     Ok(round)
+}
+
+/// Serves frames until the session closes or the stream fails, calling
+/// `on_round(index, &round)` after each reply (a board logs it there), and
+/// returns how it ended ([`ServeError::Eof`] for a closed session).
+pub fn serve<R: Read, W: Write, A: OutputPin, F: OutputPin, const N: usize>(
+    station: &mut Station<'_, A, F>,
+    rx: &mut R,
+    tx: &mut W,
+    input: &mut [f32],
+    buffers: &mut Buffers<'_, N>,
+    mut on_round: impl FnMut(u32, &StationRound<A, F>),
+) -> ServeError<R::Error, W::Error> {
+    let mut index = 0u32;
+    loop {
+        match serve_one(station, rx, tx, input, buffers) {
+            Ok(round) => on_round(index, &round),
+            Err(end) => return end,
+        }
+        index = index.wrapping_add(1);
+    }
 }

@@ -7,14 +7,15 @@ use std::convert::Infallible;
 use std::rc::Rc;
 
 use cert_app::frame::encode;
-use cert_app::{ActiveLow, Buffers, FrameError, Outcome, Round, ServeError, Station, serve_one};
-use cert_runtime::builder::{
-    Certification, Input, LayerKind, LayerSpec, ModelSpec, OutputSpec, quantize_multiplier,
-};
+use cert_app::{ActiveLow, FrameError, Outcome, Round, ServeError, Station, serve};
 use cert_runtime::container::{HEADER_LEN, TRAILER_LEN};
-use cert_runtime::gate::Decision;
+use cert_runtime::format::owned::quantize_multiplier;
+use cert_runtime::format::{CertSpec, InputSpec, Layer, ModelDesc, Output, Params, Requantize};
+use cert_runtime::gate::Action;
 use cert_runtime::vectors::Vectors;
-use cert_runtime::{ContainerError, Model, Quantizer, REFINE_DEPTH, Trail, Verdict};
+use cert_runtime::{
+    Buffers, ContainerError, Decision, Model, Quantizer, REFINE_DEPTH, Trail, Verdict,
+};
 use embedded_hal::digital::{ErrorType, OutputPin};
 
 static MODEL: &[u8] = include_bytes!("../../demo/demo.cert");
@@ -46,33 +47,24 @@ fn frame(input: &[f32]) -> Vec<u8> {
     out
 }
 
-/// What the runtime alone says about `input`: the certificate at the
-/// model's budget, and the refinement when it does not certify.
-fn host(model: &Model<'_>, input: &[f32]) -> (cert_runtime::Certificate, Option<(Verdict, u32)>) {
-    let mut scratch = vec![0i16; model.refine_scratch_len()];
+/// What the runtime alone decides about `input`.
+fn runtime_decision(model: &Model<'_>, input: &[f32]) -> Decision {
+    let mut scratch = vec![0i16; model.decide_scratch_len()];
     let mut trail = Trail::<REFINE_DEPTH>::new();
     let mut counterexample = vec![0f32; model.input_len()];
-    let cert = model.certify(input, model.budget(), &mut scratch).unwrap();
-    let refined = (!cert.certified && model.refine_boxes() > 0).then(|| {
-        let r = model
-            .refine(
-                input,
-                model.budget(),
-                model.refine_boxes(),
-                &mut scratch,
-                &mut trail,
-                &mut counterexample,
-            )
-            .unwrap();
-        (r.verdict, r.boxes)
-    });
-    (cert, refined)
+    let mut buffers = Buffers {
+        scratch: &mut scratch,
+        trail: &mut trail,
+        counterexample: &mut counterexample,
+    };
+    model.decide(input, &mut buffers).unwrap()
 }
 
 /// Serves frames of `inputs` to a station of `model`, with a damaged frame
-/// and a frame of the wrong size after the first; checks every round
-/// against the host and returns the outcomes.
-fn serve(model: &Model<'_>, inputs: &[Vec<f32>]) -> Vec<Outcome> {
+/// and a frame of the wrong size after the first and the closing frame at
+/// the end (more frames after it are not read); checks every round against
+/// the runtime and returns the outcomes.
+fn serve_all(model: &Model<'_>, inputs: &[Vec<f32>]) -> Vec<Outcome> {
     let n = model.input_len();
     let (act, fallback) = (Pin::default(), Pin::default());
     let mut station = Station::new(model.clone(), act.clone(), fallback.clone()).unwrap();
@@ -84,31 +76,45 @@ fn serve(model: &Model<'_>, inputs: &[Vec<f32>]) -> Vec<Outcome> {
             let mut bad = frame(input);
             bad[HEADER_LEN + 5] ^= 0x10;
             stream.extend(bad);
-            stream.extend(frame(&input[..n - 1]));
+            let mut longer = input.clone();
+            longer.push(0.5);
+            stream.extend(frame(&longer));
         }
     }
+    stream.extend(frame(&[]));
+    stream.extend(frame(&inputs[0]));
     let mut rx = &stream[..];
     let mut tx = Vec::new();
     let mut input = vec![0f32; n];
-    let (mut scratch, mut counterexample) = (vec![0i16; model.refine_scratch_len()], vec![0f32; n]);
+    let (mut scratch, mut counterexample) = (vec![0i16; model.decide_scratch_len()], vec![0f32; n]);
+    let mut trail = Trail::<REFINE_DEPTH>::new();
     let mut buffers = Buffers {
         scratch: &mut scratch,
+        trail: &mut trail,
         counterexample: &mut counterexample,
     };
     let mut rounds = Vec::new();
-    loop {
-        match serve_one(&mut station, &mut rx, &mut tx, &mut input, &mut buffers) {
-            Ok(round) => {
-                if let Round::Decided(o) = &round {
-                    assert_eq!(act.0.get(), o.proven());
-                    assert_eq!(fallback.0.get(), !o.proven());
-                }
-                rounds.push(round);
+    let end = serve(
+        &mut station,
+        &mut rx,
+        &mut tx,
+        &mut input,
+        &mut buffers,
+        |index, round| {
+            assert_eq!(index as usize, rounds.len());
+            if let Round::Decided(o) = round {
+                assert_eq!(act.0.get(), o.decision.proven());
+                assert_eq!(fallback.0.get(), !o.decision.proven());
             }
-            Err(ServeError::Eof) => break,
-            Err(e) => panic!("{e:?}"),
-        }
-    }
+            rounds.push(round.clone());
+        },
+    );
+    assert_eq!(end, ServeError::Eof);
+    assert_eq!(
+        rx.len(),
+        frame(&inputs[0]).len(),
+        "nothing after the closing frame is read"
+    );
     assert_eq!(rounds.len(), inputs.len() + 2);
     assert!(matches!(
         rounds[1],
@@ -119,7 +125,7 @@ fn serve(model: &Model<'_>, inputs: &[Vec<f32>]) -> Vec<Outcome> {
     assert_eq!(
         rounds[2],
         Round::Rejected(FrameError::Length {
-            got: 4 * (n - 1),
+            got: 4 * (n + 1),
             expected: 4 * n
         })
     );
@@ -128,7 +134,7 @@ fn serve(model: &Model<'_>, inputs: &[Vec<f32>]) -> Vec<Outcome> {
     assert_eq!(replies[1], "err frame");
     assert_eq!(
         replies[2],
-        format!("err length got={} expected={}", 4 * (n - 1), 4 * n)
+        format!("err length got={} expected={}", 4 * (n + 1), 4 * n)
     );
     let decided = rounds.iter().zip(&replies).filter_map(|(r, line)| match r {
         Round::Decided(o) => Some((o.clone(), *line)),
@@ -136,22 +142,22 @@ fn serve(model: &Model<'_>, inputs: &[Vec<f32>]) -> Vec<Outcome> {
     });
     let mut outcomes = Vec::new();
     for ((o, line), input) in decided.zip(inputs) {
-        let (cert, refined) = host(model, input);
-        assert_eq!((&o.certificate, o.refinement), (&cert, refined));
-        let class = cert.class;
-        let expected = if o.proven() {
-            Decision::Act { class }
+        let decision = runtime_decision(model, input);
+        assert_eq!(o.decision, decision);
+        let class = decision.class();
+        let expected = if decision.proven() {
+            Action::Act { class }
         } else {
-            Decision::FallBack { class }
+            Action::FallBack { class }
         };
-        assert_eq!(o.decision, expected);
+        assert_eq!(o.action, expected);
         assert_eq!(
             line,
             format!(
                 "ok class={class} certified={} min_margin={} boxes={}",
-                u8::from(o.proven()),
-                cert.min_margin(),
-                o.boxes()
+                u8::from(decision.proven()),
+                decision.certificate.min_margin(),
+                decision.boxes
             )
         );
         outcomes.push(o);
@@ -167,8 +173,11 @@ fn serves_the_demo_inputs_like_the_runtime_decides_them() {
     for case in vectors.cases() {
         inputs.push(case.input_values().collect::<Vec<f32>>());
     }
-    let outcomes = serve(&model, &inputs);
-    let certified = outcomes.iter().filter(|o| o.certificate.certified).count();
+    let outcomes = serve_all(&model, &inputs);
+    let certified = outcomes
+        .iter()
+        .filter(|o| o.decision.certificate.certified)
+        .count();
     assert!(
         0 < certified && certified < outcomes.len(),
         "{certified} certified"
@@ -176,8 +185,9 @@ fn serves_the_demo_inputs_like_the_runtime_decides_them() {
     assert!(
         outcomes
             .iter()
-            .filter(|o| !o.certificate.certified)
-            .all(|o| o.refinement.is_some())
+            .filter(|o| !o.decision.certificate.certified)
+            .all(|o| o.decision.boxes > 1 || o.decision.verdict == Verdict::Refuted),
+        "every uncertified input is refined"
     );
 }
 
@@ -188,54 +198,38 @@ fn serves_the_demo_inputs_like_the_runtime_decides_them() {
 #[test]
 fn the_gate_acts_on_what_only_refinement_proves() {
     let (multiplier, shift) = quantize_multiplier(1.0 / 64.0);
-    let spec = ModelSpec {
-        input: Input::features(vec![Quantizer::spanning(0.0, 1.0)], vec!["x".into()]),
-        certification: Certification {
-            eps: vec![0.1],
-            refine_boxes: 256,
-        },
-        classes: 2,
-        class_names: vec!["always".into(), "never".into()],
-        description: "twin neurons".into(),
-        layers: vec![
-            LayerSpec {
-                kind: LayerKind::Dense {
-                    inputs: 1,
-                    outputs: 2,
-                },
-                weights: vec![64, 64],
-                bias: vec![0, 0],
-                output: OutputSpec::Requantize {
-                    multiplier: vec![multiplier; 2],
-                    shift: vec![shift; 2],
-                    zero_point: -128,
-                    min: -128,
-                    max: 127,
-                    scale: 1.0 / 255.0,
-                },
-            },
-            LayerSpec {
-                kind: LayerKind::Dense {
-                    inputs: 2,
-                    outputs: 2,
-                },
-                weights: vec![1, -1, 0, 0],
-                bias: vec![1, 0],
-                output: OutputSpec::Logits { scale: 1.0 },
-            },
-        ],
-    };
+    let twins = Requantize::new(&[multiplier; 2], &[shift; 2], -128, -128, 127, 1.0 / 255.0);
+    let layers = vec![
+        Layer::dense(
+            1,
+            2,
+            Params::new(&[64, 64], &[0, 0], Output::Requantize(twins)),
+        ),
+        Layer::dense(
+            2,
+            2,
+            Params::new(&[1, -1, 0, 0], &[1, 0], Output::Logits { scale: 1.0 }),
+        ),
+    ];
+    let spec = ModelDesc::new(
+        InputSpec::features(&[Quantizer::spanning(0.0, 1.0)], &["x".into()]),
+        CertSpec::new(&[0.1], 256),
+        &["always".into(), "never".into()],
+        "twin neurons",
+        layers,
+    )
+    .unwrap();
     let bytes = spec.to_bytes().unwrap();
     let model = Model::from_bytes(&bytes).unwrap();
-    let outcomes = serve(&model, &[vec![0.5], vec![0.2], vec![0.9]]);
+    let outcomes = serve_all(&model, &[vec![0.5], vec![0.2], vec![0.9]]);
     for o in outcomes {
-        assert_eq!(o.certificate.class, 0);
+        assert_eq!(o.decision.class(), 0);
         assert!(
-            !o.certificate.certified,
+            !o.decision.certificate.certified,
             "interval bounds cannot prove twins equal"
         );
-        assert_eq!(o.refinement.map(|r| r.0), Some(Verdict::Certified));
-        assert_eq!(o.decision, Decision::Act { class: 0 });
+        assert_eq!(o.decision.verdict, Verdict::Certified);
+        assert_eq!(o.action, Action::Act { class: 0 });
     }
 }
 

@@ -19,8 +19,8 @@
 use std::path::{Path, PathBuf};
 use std::{env, fs};
 
-use cert_runtime::Model;
 use cert_runtime::vectors::Vectors;
+use cert_runtime::{Model, REFINE_DEPTH};
 
 fn out_dir() -> PathBuf {
     PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"))
@@ -54,8 +54,17 @@ fn read(var: &str, path: &Path) -> Vec<u8> {
 pub fn embed_model(defaults: &[&str]) -> Vec<u8> {
     let path = pick("CERT_MODEL", defaults);
     let bytes = read("CERT_MODEL", &path);
-    if let Err(e) = Model::from_bytes(&bytes) {
-        panic!("CERT_MODEL {}: {e}", path.display());
+    let model =
+        Model::from_bytes(&bytes).unwrap_or_else(|e| panic!("CERT_MODEL {}: {e}", path.display()));
+    let depth = model.refine_depth(model.refine_boxes());
+    let boxes = model.refine_boxes();
+    drop(model);
+    if depth > REFINE_DEPTH {
+        panic!(
+            "CERT_MODEL {}: refining with {} boxes may need {depth} trail levels, the boards hold {REFINE_DEPTH}",
+            path.display(),
+            boxes
+        );
     }
     fs::write(out_dir().join("model.cert"), &bytes).expect("write OUT_DIR/model.cert");
     bytes
@@ -77,14 +86,11 @@ pub fn embed_vectors(model: &[u8], default: &str) {
 /// when the model refines).
 pub fn write_sizes(model: &[u8]) {
     let model = Model::from_bytes(model).expect("an embedded model loads");
-    let scratch = match model.refine_boxes() {
-        0 => model.certify_scratch_len(),
-        _ => model.refine_scratch_len(),
-    };
+    let scratch = model.decide_scratch_len();
     let sizes = format!(
         "/// Values in one input of the embedded model.\n\
          pub const INPUT_LEN: usize = {};\n\
-         /// `i16` scratch elements the embedded model's certification (and refinement) need.\n\
+         /// `i16` scratch elements the embedded model's decision needs.\n\
          pub const SCRATCH_LEN: usize = {scratch};\n",
         model.input_len(),
     );

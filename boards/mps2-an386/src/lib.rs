@@ -5,15 +5,18 @@
 //! stack painting, the FPGAIO user LEDs as embedded-hal pins, and a
 //! semihosting exit for every way out, panics and HardFaults included.
 //!
-//! Two programs use it: `mps2-an386` (`src/main.rs`), the self-check of the
-//! embedded model against the host's test vectors, and `kernels`
-//! (`src/bin/kernels.rs`), the DSP-versus-scalar kernel differential test.
+//! Three programs use it: `serve` (`src/bin/serve.rs`), the application
+//! every board ships, serving frames over UART0 ([`uart`]); `mps2-an386`
+//! (`src/main.rs`), the self-check of the embedded model against the
+//! host's test vectors; and `kernels` (`src/bin/kernels.rs`), the
+//! DSP-versus-scalar kernel differential test.
 #![no_std]
 
 pub mod count;
 pub mod exit;
 pub mod leds;
 pub mod stack;
+pub mod uart;
 
 use defmt_semihosting as _;
 

@@ -1,6 +1,7 @@
-//! Certifies (and refines) the embedded test vectors on a Cortex-M4F (QEMU
-//! mps2-an386) at the model's own budget and checks every certificate,
-//! refined verdict and counterexample against the host's, bit for bit.
+//! Decides the embedded test vectors on a Cortex-M4F (QEMU mps2-an386) at
+//! the model's own spec (`Model::decide`, as the station does) and checks
+//! every certificate, refined verdict and counterexample against the
+//! host's, bit for bit.
 //!
 //! Logs each case and a summary with defmt over semihosting, drives the
 //! certified decision gate on the board's two user LEDs and reads them
@@ -8,10 +9,10 @@
 #![no_std]
 #![no_main]
 
-use cert_app::{Buffers, CaseCheck, Tally, check_case};
-use cert_runtime::gate::CertifiedGate;
+use cert_app::{CaseCheck, Tally, check_case};
+use cert_runtime::gate::{Action, CertifiedGate};
 use cert_runtime::vectors::Vectors;
-use cert_runtime::{Layer, Model, REFINE_DEPTH, Trail, Verdict};
+use cert_runtime::{Buffers, Layer, Model, REFINE_DEPTH, Trail, Verdict};
 use cortex_m_rt::entry;
 use mps2_an386::count::Counter;
 use mps2_an386::leds::{self, Led};
@@ -29,20 +30,16 @@ fn main() -> ! {
     let counter = Counter::new(peripherals.SYST);
     let mut buffers = Buffers {
         scratch: SCRATCH,
+        trail: TRAIL,
         counterexample: COUNTEREXAMPLE,
     };
-    let passed = run(counter, &mut buffers, INPUT, TRAIL);
+    let passed = run(counter, &mut buffers, INPUT);
     defmt::info!("stack: peak={=u32} bytes", stack::peak());
     exit::exit(passed)
 }
 
 /// Checks every case; true when all matched the host.
-fn run(
-    mut counter: Counter,
-    buffers: &mut Buffers<'_>,
-    input: &mut [f32],
-    trail: &mut Trail<REFINE_DEPTH>,
-) -> bool {
+fn run(mut counter: Counter, buffers: &mut Buffers<'_>, input: &mut [f32]) -> bool {
     let model = match Model::from_bytes(MODEL) {
         Ok(model) => model,
         Err(e) => {
@@ -78,7 +75,7 @@ fn run(
     for (index, case) in vectors.cases().enumerate() {
         let checked = case
             .input_into(input)
-            .and_then(|x| check_case(&model, &case, x, buffers, trail, &mut counter));
+            .and_then(|x| check_case(&model, &case, x, buffers, &mut counter));
         let check = match checked {
             Ok(check) => check,
             Err(e) => {
@@ -87,38 +84,38 @@ fn run(
                 continue;
             }
         };
-        let Ok(decision) = gate.decide(check.certificate.class, check.proven());
-        let acted = matches!(decision, cert_runtime::gate::Decision::Act { .. });
+        let Ok(action) = gate.apply_decision(&check.decision);
+        let acted = matches!(action, Action::Act { .. });
         let leds_ok = leds::levels() == if acted { 0b01 } else { 0b10 };
-        let consistent = check.predicted == check.certificate.class;
-        let ok = check.host && consistent && leds_ok && acted == check.proven();
-        log_case(index, case.label, &check, ok);
+        let consistent = check.predicted == check.decision.class();
+        let ok = check.host && consistent && leds_ok && acted == check.decision.proven();
+        let refined = check.refined(&model);
+        log_case(index, case.label, &check, refined, ok);
         if !check.host {
             defmt::error!(
-                "case {=usize}: device {} refined {} host {}",
+                "case {=usize}: device {} host {}",
                 index,
-                check.certificate,
-                check.refinement,
+                check.decision,
                 case.expected
             );
         }
         if !consistent {
             defmt::error!(
-                "case {=usize}: predict gives class {=usize}, certify {=usize}",
+                "case {=usize}: predict gives class {=usize}, decide {=usize}",
                 index,
                 check.predicted,
-                check.certificate.class
+                check.decision.class()
             );
         }
         if !leds_ok {
             defmt::error!(
-                "case {=usize}: gate decided {}, LEDs read {=u32:#04b}",
+                "case {=usize}: gate drove {}, LEDs read {=u32:#04b}",
                 index,
-                decision,
+                action,
                 leds::levels()
             );
         }
-        tally.record(case.label, &check, acted, ok);
+        tally.record(case.label, &check, refined, acted, ok);
     }
     summarize(&tally, calibrated && counter.in_range())
 }
@@ -153,31 +150,26 @@ fn profile_layers(model: &Model<'_>, input: &[f32], scratch: &mut [i16], counter
     }
 }
 
-fn log_case(index: usize, label: Option<u16>, check: &CaseCheck, ok: bool) {
-    let cert = &check.certificate;
-    let (verdict, boxes) = match &check.refinement {
-        Some(r) => (
-            match r.verdict {
-                Verdict::Certified => "certified",
-                Verdict::Refuted => "refuted",
-                Verdict::Unknown => "unknown",
-            },
-            r.boxes,
-        ),
-        None => ("-", 1),
+fn log_case(index: usize, label: Option<u16>, check: &CaseCheck, refined: bool, ok: bool) {
+    let d = &check.decision;
+    let verdict = match (refined, d.verdict) {
+        (false, _) => "-",
+        (true, Verdict::Certified) => "certified",
+        (true, Verdict::Refuted) => "refuted",
+        (true, Verdict::Unknown) => "unknown",
     };
     defmt::info!(
         "case {=usize}: label={=?} class={=usize} certified={=bool} min_margin={=i32} refined={=str} boxes={=u32} predict={=u32} certify={=u32} refine={=u32} {=str}",
         index,
         label,
-        cert.class,
-        cert.certified,
-        cert.min_margin(),
+        d.class(),
+        d.certificate.certified,
+        d.certificate.min_margin(),
         verdict,
-        boxes,
+        d.boxes,
         check.predict,
         check.certify,
-        check.refine,
+        if refined { check.decide } else { 0 },
         if ok { "match" } else { "MISMATCH" }
     );
 }

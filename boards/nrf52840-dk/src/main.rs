@@ -2,22 +2,21 @@
 //!
 //! Input frames arrive on UARTE0, wired on the DK to the J-Link's USB
 //! virtual COM port (115200 8N1); each is certified with `cert-app`'s
-//! station at the model's own budget (refined when the interval pass
-//! cannot certify and the model refines: the same `Model::certify`,
-//! `Model::refine` and `CertifiedGate` as the QEMU board), the decision
-//! drives LED1 (proven: act) or LED2 (not proven: fall back), a reply line
-//! goes back over the port, and every frame is logged with defmt over RTT.
-//! Only this file is board glue.
+//! station (`Model::decide` at the model's own spec, then the
+//! `CertifiedGate`), the decision drives LED1 (proven: act) or LED2 (not
+//! proven: fall back), a reply line goes back over the port, and every
+//! frame is logged with defmt over RTT. The same station and serve loop
+//! run on the emulated board (`mps2-an386`'s `serve` program) in CI. Only
+//! this file is board glue.
 #![no_std]
 #![no_main]
 
-use cert_app::{ActiveLow, Buffers, Round, ServeError, Station, serve_one};
-use cert_runtime::Model;
+use cert_app::{ActiveLow, Station, log, serve};
+use cert_runtime::{Buffers, Model, REFINE_DEPTH, Trail};
 use core::panic::PanicInfo;
 
 use cortex_m_rt::entry;
 use defmt_rtt as _;
-use embedded_io::Error as _;
 use nrf52840_hal::clocks::Clocks;
 use nrf52840_hal::gpio::{Level, p0};
 use nrf52840_hal::pac;
@@ -33,6 +32,7 @@ fn main() -> ! {
     static mut SCRATCH: [i16; SCRATCH_LEN] = [0; SCRATCH_LEN];
     static mut INPUT: [f32; INPUT_LEN] = [0.0; INPUT_LEN];
     static mut COUNTEREXAMPLE: [f32; INPUT_LEN] = [0.0; INPUT_LEN];
+    static mut TRAIL: Trail<REFINE_DEPTH> = Trail::new();
     // UARTE DMA buffers: must live in RAM.
     static mut TX_BUF: [u8; cert_app::reply::LINE_MAX] = [0; cert_app::reply::LINE_MAX];
     static mut RX_BUF: [u8; 1] = [0];
@@ -75,33 +75,20 @@ fn main() -> ! {
     );
     let mut buffers = Buffers {
         scratch: SCRATCH,
+        trail: TRAIL,
         counterexample: COUNTEREXAMPLE,
     };
-
-    let mut frame = 0u32;
     loop {
-        match serve_one(&mut station, &mut rx, &mut tx, INPUT, &mut buffers) {
-            Ok(Round::Decided(o)) => defmt::info!(
-                "frame {=u32}: class={=usize} certified={=bool} min_margin={=i32} boxes={=u32} -> {=str}",
-                frame,
-                o.certificate.class,
-                o.certificate.certified,
-                o.certificate.min_margin(),
-                o.boxes(),
-                if o.proven() {
-                    "LED1 act"
-                } else {
-                    "LED2 fall back"
-                }
-            ),
-            Ok(Round::Rejected(e)) => defmt::warn!("frame {=u32}: rejected: {}", frame, e),
-            Ok(Round::Failed(e)) => defmt::error!("frame {=u32}: not decided: {}", frame, e),
-            Err(ServeError::Read(e)) => defmt::warn!("uart read: {}", e.kind()),
-            Err(ServeError::Write(e)) => defmt::warn!("uart write: {}", e.kind()),
-            // A UART never ends.
-            Err(ServeError::Eof) => {}
-        }
-        frame = frame.wrapping_add(1);
+        // A closing frame ends a session; the board then serves the next.
+        let end = serve(
+            &mut station,
+            &mut rx,
+            &mut tx,
+            INPUT,
+            &mut buffers,
+            log::round,
+        );
+        log::end(&end);
     }
 }
 

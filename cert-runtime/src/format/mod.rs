@@ -1,21 +1,35 @@
-//! The model file: a [`container`] of kind [`MODEL`]
-//! around a postcard encoding of [`ModelDesc`].
+//! The model file: a [`container`](crate::container) of kind [`MODEL`] around a postcard
+//! encoding of [`ModelDesc`].
 //!
 //! Multi-byte parameters inside the payload (`i32` biases and multipliers,
 //! the per-channel input quantisers and eps) are raw little-endian byte
 //! strings, so that every array is borrowed straight from the file (flash
-//! on a device) with no copy and no alignment requirement. FORMAT.md beside
-//! this crate is the full spec, golden bytes included.
+//! on a device) with no copy and no alignment requirement. One description
+//! serves both storages ([`storage`]): borrowed from a file ([`Flash`], the
+//! default) or owned while the host builds one ([`Owned`], `std`, see
+//! [`owned`]). FORMAT.md beside this crate is the full spec, golden bytes
+//! included.
 
+mod codec;
+#[cfg(feature = "std")]
+pub mod owned;
+pub mod storage;
 #[cfg(feature = "std")]
 pub mod v1;
 
 use serde::{Deserialize, Serialize};
 
-use crate::container::{self, Kind};
-use crate::error::ContainerError;
+#[cfg(feature = "std")]
+pub use codec::encode;
+pub use codec::{decode, encode_into};
+
+use crate::container::Kind;
+use crate::le::{f32_at, i32_at};
+use crate::limits::MAX_LAYERS;
 use crate::quantizer::Quantizer;
-use crate::{Error, MAX_LAYERS};
+#[cfg(feature = "std")]
+pub use storage::Owned;
+pub use storage::{Flash, Storage};
 
 /// The format version this runtime reads and writes.
 pub const FORMAT_VERSION: u16 = 2;
@@ -26,9 +40,12 @@ pub const MODEL: Kind = Kind {
 };
 
 /// Shape and per-channel quantisers of the input (CHW layout).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct InputSpec<'a> {
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(bound(
+    serialize = "",
+    deserialize = "St::Bytes<'a>: Deserialize<'de>, St::Text<'a>: Deserialize<'de>"
+))]
+pub struct InputSpec<'a, St: Storage = Flash> {
     /// Channels of the input tensor: colour planes of an image, or the
     /// features of a sensor vector (then height and width are 1).
     pub channels: u16,
@@ -39,16 +56,16 @@ pub struct InputSpec<'a> {
     /// One encoded [`Quantizer`] per channel ([`Quantizer::ENCODED_LEN`]
     /// bytes each): how that channel's real values map to int8, and its
     /// domain.
-    pub quantizers: &'a [u8],
+    pub quantizers: St::Bytes<'a>,
     /// Channel names separated by `,` (the features of a sensor vector, in
     /// order): empty, or exactly one per channel.
-    pub names: &'a str,
+    pub names: St::Text<'a>,
 }
 
-impl<'a> InputSpec<'a> {
+impl<St: Storage> InputSpec<'_, St> {
     /// The name of channel `c`, when the model names its channels.
-    pub fn name(&self, c: usize) -> Option<&'a str> {
-        names(self.names).and_then(|mut n| n.nth(c))
+    pub fn name(&self, c: usize) -> Option<&str> {
+        names(self.names.as_ref()).and_then(|mut n| n.nth(c))
     }
 
     /// Number of input values, `channels * height * width`, computed in
@@ -71,55 +88,57 @@ impl<'a> InputSpec<'a> {
     /// the array is short: never for a loaded model).
     pub fn quantizer(&self, c: usize) -> Option<Quantizer> {
         let at = c.checked_mul(Quantizer::ENCODED_LEN)?;
-        let bytes = self.quantizers.get(at..at + Quantizer::ENCODED_LEN)?;
+        let bytes = self
+            .quantizers
+            .as_ref()
+            .get(at..at + Quantizer::ENCODED_LEN)?;
         Some(Quantizer::decode(bytes.try_into().ok()?))
     }
 }
 
 /// What the model certifies: the perturbation budget it was certified
 /// for, per input channel, and how many boxes refinement may use.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct CertSpec<'a> {
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(bound(serialize = "", deserialize = "St::Bytes<'a>: Deserialize<'de>"))]
+pub struct CertSpec<'a, St: Storage = Flash> {
     /// One `f32` little-endian per input channel: the L-infinity radius in
     /// that channel's real units.
-    pub eps: &'a [u8],
-    /// Boxes [`crate::Model::refine`] may bound per input by default (0:
-    /// plain interval certification only).
+    pub eps: St::Bytes<'a>,
+    /// Boxes refinement may bound per input by default (0: plain interval
+    /// certification only).
     pub refine_boxes: u32,
 }
 
-impl CertSpec<'_> {
+impl<St: Storage> CertSpec<'_, St> {
     /// The certified eps of channel `c` (`None` past the last channel).
     pub fn eps(&self, c: usize) -> Option<f32> {
-        let at = c.checked_mul(4)?;
-        let b = self.eps.get(at..at + 4)?;
-        Some(f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        f32_at(self.eps.as_ref(), c)
     }
 }
 
 /// Everything in a model file but the layers.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct Header<'a> {
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(bound(
+    serialize = "",
+    deserialize = "St::Bytes<'a>: Deserialize<'de>, St::Text<'a>: Deserialize<'de>"
+))]
+pub struct Header<'a, St: Storage = Flash> {
     /// Shape and quantisers of the input.
-    #[serde(borrow)]
-    pub input: InputSpec<'a>,
+    pub input: InputSpec<'a, St>,
     /// The certification spec.
-    #[serde(borrow)]
-    pub certification: CertSpec<'a>,
+    pub certification: CertSpec<'a, St>,
     /// Number of classes (logits of the last layer).
     pub classes: u16,
     /// Class names separated by `,`: empty, or exactly one per class.
-    pub class_names: &'a str,
+    pub class_names: St::Text<'a>,
     /// Free text: what the model is, how it was trained.
-    pub description: &'a str,
+    pub description: St::Text<'a>,
 }
 
-impl<'a> Header<'a> {
+impl<St: Storage> Header<'_, St> {
     /// The name of class `class`, when the model names its classes.
-    pub fn class_name(&self, class: usize) -> Option<&'a str> {
-        names(self.class_names).and_then(|mut n| n.nth(class))
+    pub fn class_name(&self, class: usize) -> Option<&str> {
+        names(self.class_names.as_ref()).and_then(|mut n| n.nth(class))
     }
 }
 
@@ -129,11 +148,11 @@ pub(crate) fn names(list: &str) -> Option<core::str::Split<'_, char>> {
 }
 
 /// Output stage of a Dense or Conv2d layer.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum Output<'a> {
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(bound(serialize = "", deserialize = "St::Bytes<'a>: Deserialize<'de>"))]
+pub enum Output<'a, St: Storage = Flash> {
     /// Requantise the accumulator to int8 (hidden layers).
-    Requantize(#[serde(borrow)] Requantize<'a>),
+    Requantize(Requantize<'a, St>),
     /// Keep the int32 accumulators as logits (the last layer only). All
     /// channels share one scale, so logits compare directly.
     Logits {
@@ -144,13 +163,13 @@ pub enum Output<'a> {
 
 /// Per-channel fixed-point requantisation to int8:
 /// `q = clamp(zero_point + ((acc * multiplier + 2^(shift-1)) >> shift), min, max)`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct Requantize<'a> {
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(bound(serialize = "", deserialize = "St::Bytes<'a>: Deserialize<'de>"))]
+pub struct Requantize<'a, St: Storage = Flash> {
     /// One `i32` per output channel, little-endian, in `0..2^31`.
-    pub multiplier: &'a [u8],
+    pub multiplier: St::Bytes<'a>,
     /// One right shift per output channel, in `1..=62`.
-    pub shift: &'a [u8],
+    pub shift: St::Bytes<'a>,
     /// Output zero point.
     pub zero_point: i8,
     /// Lower clamp (a fused ReLU sets it to `zero_point`).
@@ -161,36 +180,66 @@ pub struct Requantize<'a> {
     pub scale: f32,
 }
 
+impl<St: Storage> Requantize<'_, St> {
+    /// The multiplier of output channel `o` (panics past the last one).
+    #[inline(always)]
+    pub fn multiplier(&self, o: usize) -> i32 {
+        i32_at(self.multiplier.as_ref(), o)
+    }
+
+    /// The shift of output channel `o` (panics past the last one).
+    #[inline(always)]
+    pub fn shift(&self, o: usize) -> u8 {
+        self.shift.as_ref()[o]
+    }
+}
+
 /// Weights, bias and output stage shared by Dense and Conv2d.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct Params<'a> {
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(bound(serialize = "", deserialize = "St::Bytes<'a>: Deserialize<'de>"))]
+pub struct Params<'a, St: Storage = Flash> {
     /// int8 weights, row-major: `[out][in]` (Dense) or `[out][in][kh][kw]` (Conv2d).
-    pub weights: &'a [u8],
+    pub weights: St::Bytes<'a>,
     /// One `i32` bias per output channel, little-endian, in accumulator units.
-    pub bias: &'a [u8],
+    pub bias: St::Bytes<'a>,
     /// What happens to the accumulator.
-    #[serde(borrow)]
-    pub output: Output<'a>,
+    pub output: Output<'a, St>,
+}
+
+impl<St: Storage> Params<'_, St> {
+    /// The weights as int8 values, row-major.
+    pub fn weight_values(&self) -> impl Iterator<Item = i8> + '_ {
+        self.weights.as_ref().iter().map(|&w| w as i8)
+    }
+
+    /// The bias of output channel `o` (panics past the last one).
+    #[inline(always)]
+    pub fn bias(&self, o: usize) -> i32 {
+        i32_at(self.bias.as_ref(), o)
+    }
+
+    /// Number of output channels the biases cover.
+    pub fn channels(&self) -> usize {
+        self.bias.as_ref().len() / 4
+    }
 }
 
 /// A fully connected layer over the flattened (CHW) input.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct Dense<'a> {
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(bound(serialize = "", deserialize = "St::Bytes<'a>: Deserialize<'de>"))]
+pub struct Dense<'a, St: Storage = Flash> {
     /// Input features.
     pub inputs: u32,
     /// Output features.
     pub outputs: u32,
     /// Parameters.
-    #[serde(borrow)]
-    pub params: Params<'a>,
+    pub params: Params<'a, St>,
 }
 
 /// A 2-D convolution with zero padding (zero in real terms).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct Conv2d<'a> {
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(bound(serialize = "", deserialize = "St::Bytes<'a>: Deserialize<'de>"))]
+pub struct Conv2d<'a, St: Storage = Flash> {
     /// Input channels.
     pub in_channels: u16,
     /// Output channels.
@@ -202,148 +251,79 @@ pub struct Conv2d<'a> {
     /// Zero padding (vertical, horizontal).
     pub padding: [u8; 2],
     /// Parameters.
-    #[serde(borrow)]
-    pub params: Params<'a>,
+    pub params: Params<'a, St>,
+}
+
+impl<St: Storage> Conv2d<'_, St> {
+    /// Weights per output channel: `in_channels * kh * kw`.
+    pub fn fan_in(&self) -> usize {
+        usize::from(self.in_channels) * usize::from(self.kernel[0]) * usize::from(self.kernel[1])
+    }
 }
 
 /// One layer of the network.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum Layer<'a> {
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(bound(serialize = "", deserialize = "St::Bytes<'a>: Deserialize<'de>"))]
+pub enum Layer<'a, St: Storage = Flash> {
     /// Fully connected.
-    Dense(#[serde(borrow)] Dense<'a>),
+    Dense(Dense<'a, St>),
     /// Convolution.
-    Conv2d(#[serde(borrow)] Conv2d<'a>),
+    Conv2d(Conv2d<'a, St>),
 }
 
-impl<'a> Layer<'a> {
+impl<'a, St: Storage> Layer<'a, St> {
     /// The layer's parameters.
-    pub fn params(&self) -> &Params<'a> {
+    pub fn params(&self) -> &Params<'a, St> {
         match self {
             Layer::Dense(d) => &d.params,
             Layer::Conv2d(c) => &c.params,
         }
     }
-}
 
-/// The payload of a model file: header and layers, weights borrowed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ModelDesc<'a> {
-    /// Input, certification spec, classes and description.
-    #[serde(borrow)]
-    pub header: Header<'a>,
-    /// Layers in order; the last produces logits.
-    #[serde(borrow)]
-    pub layers: heapless::Vec<Layer<'a>, MAX_LAYERS>,
-}
-
-impl ModelDesc<'_> {
-    /// Bytes of the canonical postcard encoding of this description
-    /// (FORMAT.md 2.1): every varint in its shortest form. postcard also
-    /// reads overlong varints (`80 00` for 0), which are the only other
-    /// way to write the same value, and always longer; so a payload is
-    /// canonical exactly when its length is this. (Counted here rather
-    /// than by encoding again: serialising on the device would cost about
-    /// 5.7 KB of code.)
-    pub(crate) fn canonical_len(&self) -> usize {
-        let h = &self.header;
-        let input = &h.input;
-        let header = varint_len(input.channels.into())
-            + varint_len(input.height.into())
-            + varint_len(input.width.into())
-            + bytes_len(input.quantizers)
-            + bytes_len(input.names.as_bytes())
-            + bytes_len(h.certification.eps)
-            + varint_len(h.certification.refine_boxes)
-            + varint_len(h.classes.into())
-            + bytes_len(h.class_names.as_bytes())
-            + bytes_len(h.description.as_bytes());
-        let layers: usize = self.layers.iter().map(Layer::canonical_len).sum();
-        header + varint_len(self.layers.len() as u32) + layers
-    }
-}
-
-impl Layer<'_> {
-    /// Bytes of the canonical encoding of this layer (variant included).
-    fn canonical_len(&self) -> usize {
-        let (geometry, params) = match self {
-            Layer::Dense(d) => (varint_len(d.inputs) + varint_len(d.outputs), &d.params),
-            Layer::Conv2d(c) => (
-                varint_len(c.in_channels.into()) + varint_len(c.out_channels.into()) + 6,
-                &c.params,
-            ),
-        };
-        let output = match params.output {
-            Output::Requantize(rq) => bytes_len(rq.multiplier) + bytes_len(rq.shift) + 3 + 4,
-            Output::Logits { .. } => 4,
-        };
-        // One byte for the layer's variant and one for its output's.
-        2 + geometry + bytes_len(params.weights) + bytes_len(params.bias) + output
-    }
-}
-
-/// Bytes of postcard's shortest varint of `v`.
-fn varint_len(v: u32) -> usize {
-    match v {
-        0..0x80 => 1,
-        0x80..0x4000 => 2,
-        0x4000..0x20_0000 => 3,
-        0x20_0000..0x1000_0000 => 4,
-        _ => 5,
-    }
-}
-
-/// Bytes of a byte string: its length as a varint, then the bytes (a
-/// payload is at most `u32::MAX` bytes, so every length fits).
-fn bytes_len(bytes: &[u8]) -> usize {
-    varint_len(bytes.len() as u32) + bytes.len()
-}
-
-/// Checks the container and decodes the payload. A file of an older
-/// format version gives [`Error::FormatOutdated`]; a payload that is not
-/// the canonical postcard encoding of what it decodes to (an overlong
-/// varint) is [`Error::Malformed`], so that a model has exactly one file
-/// and one CRC.
-pub fn decode(bytes: &[u8]) -> Result<ModelDesc<'_>, Error> {
-    let payload = container::open(bytes, MODEL).map_err(|e| match e {
-        ContainerError::UnsupportedVersion { found, supported } if found < supported => {
-            Error::FormatOutdated { found, supported }
+    /// The layer's parameters, to change them.
+    pub fn params_mut(&mut self) -> &mut Params<'a, St> {
+        match self {
+            Layer::Dense(d) => &mut d.params,
+            Layer::Conv2d(c) => &mut c.params,
         }
-        e => Error::Container(e),
-    })?;
-    match postcard::take_from_bytes::<ModelDesc<'_>>(payload) {
-        Ok((desc, [])) if desc.canonical_len() == payload.len() => Ok(desc),
-        _ => Err(Error::Malformed),
+    }
+
+    /// Weights per output channel.
+    pub fn fan_in(&self) -> usize {
+        match self {
+            Layer::Dense(d) => d.inputs as usize,
+            Layer::Conv2d(c) => c.fan_in(),
+        }
+    }
+
+    /// Output channels.
+    pub fn out_channels(&self) -> usize {
+        match self {
+            Layer::Dense(d) => d.outputs as usize,
+            Layer::Conv2d(c) => usize::from(c.out_channels),
+        }
     }
 }
 
-/// Encodes a model into `out` (container included); returns the bytes used.
-pub fn encode_into(desc: &ModelDesc<'_>, out: &mut [u8]) -> Result<usize, Error> {
-    let too_small = Error::Container(ContainerError::BufferTooSmall);
-    let body_end = out
-        .len()
-        .checked_sub(container::TRAILER_LEN)
-        .filter(|&end| end >= container::HEADER_LEN)
-        .ok_or(too_small)?;
-    let payload_len = postcard::to_slice(desc, &mut out[container::HEADER_LEN..body_end])
-        .map_err(|_| too_small)?
-        .len();
-    Ok(container::seal_into(MODEL, payload_len, out)?)
-}
+impl Copy for InputSpec<'_, Flash> {}
+impl Copy for CertSpec<'_, Flash> {}
+impl Copy for Header<'_, Flash> {}
+impl Copy for Output<'_, Flash> {}
+impl Copy for Requantize<'_, Flash> {}
+impl Copy for Params<'_, Flash> {}
+impl Copy for Dense<'_, Flash> {}
+impl Copy for Conv2d<'_, Flash> {}
+impl Copy for Layer<'_, Flash> {}
 
-/// Encodes a model into a new `Vec` (container included).
-#[cfg(feature = "std")]
-pub fn encode(desc: &ModelDesc<'_>) -> Result<std::vec::Vec<u8>, Error> {
-    let payload = postcard::to_allocvec(desc).map_err(|_| Error::Malformed)?;
-    Ok(container::seal(MODEL, &payload)?)
-}
-
-#[cfg(feature = "std")]
-extern crate std;
-
-/// Reads the `i`-th little-endian `i32` of a parameter byte string.
-#[inline(always)]
-pub(crate) fn le_i32(bytes: &[u8], i: usize) -> i32 {
-    let b = &bytes[4 * i..4 * i + 4];
-    i32::from_le_bytes([b[0], b[1], b[2], b[3]])
+/// The payload of a model file: header and layers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(bound(
+    serialize = "",
+    deserialize = "St::Bytes<'a>: Deserialize<'de>, St::Text<'a>: Deserialize<'de>"
+))]
+pub struct ModelDesc<'a, St: Storage = Flash> {
+    /// Input, certification spec, classes and description.
+    pub header: Header<'a, St>,
+    /// Layers in order; the last produces logits.
+    pub layers: heapless::Vec<Layer<'a, St>, MAX_LAYERS>,
 }

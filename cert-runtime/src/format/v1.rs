@@ -8,13 +8,15 @@
 extern crate std;
 
 use std::string::ToString;
-use std::vec::Vec;
 
 use serde::Deserialize;
 
-use crate::builder::{Certification, Input, LayerSpec, ModelSpec, split_names};
+use super::owned::OwnedModel;
+use super::{CertSpec, Header, InputSpec, Layer, ModelDesc};
 use crate::container::{self, Kind};
-use crate::{Error, Layer, MAX_LAYERS, Quantizer};
+use crate::error::Error;
+use crate::limits::MAX_LAYERS;
+use crate::quantizer::Quantizer;
 
 /// Version-1 model files: magic `CERT`, version 1.
 pub const MODEL_V1: Kind = Kind {
@@ -52,8 +54,8 @@ struct ModelDescV1<'a> {
 /// Reads a version-1 model file and returns it as a version-2 model,
 /// certified at eps 0 in every channel without refinement until the caller
 /// sets its `certification` (version 1 did not record it).
-/// [`ModelSpec::to_bytes`] then writes it, checked by the loader.
-pub fn upgrade(bytes: &[u8]) -> Result<ModelSpec, Error> {
+/// [`ModelDesc::to_bytes`] then writes it.
+pub fn upgrade(bytes: &[u8]) -> Result<OwnedModel, Error> {
     let payload = container::open(bytes, MODEL_V1)?;
     let desc = match postcard::take_from_bytes::<ModelDescV1<'_>>(payload) {
         Ok((desc, [])) => desc,
@@ -67,21 +69,19 @@ pub fn upgrade(bytes: &[u8]) -> Result<ModelSpec, Error> {
         domain_min: input.domain_min,
         domain_max: input.domain_max,
     };
-    Ok(ModelSpec {
-        input: Input {
-            channels: input.channels,
-            height: input.height,
-            width: input.width,
-            quantizers: std::vec![quantizer; usize::from(input.channels)],
-            names: Vec::new(),
+    let channels = usize::from(input.channels);
+    Ok(ModelDesc {
+        header: Header {
+            input: InputSpec::new(
+                [input.channels, input.height, input.width],
+                &std::vec![quantizer; channels],
+                &[],
+            ),
+            certification: CertSpec::new(&std::vec![0.0; channels], 0),
+            classes: desc.header.classes,
+            class_names: desc.header.class_names.to_string(),
+            description: desc.header.description.to_string(),
         },
-        certification: Certification {
-            eps: std::vec![0.0; usize::from(input.channels)],
-            refine_boxes: 0,
-        },
-        classes: desc.header.classes,
-        class_names: split_names(desc.header.class_names),
-        description: desc.header.description.to_string(),
-        layers: desc.layers.iter().map(LayerSpec::from_layer).collect(),
+        layers: desc.layers.iter().map(Layer::owned).collect(),
     })
 }

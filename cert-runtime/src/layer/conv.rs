@@ -33,15 +33,10 @@ pub(crate) fn output_shape(layer: &Conv2d<'_>, input: Shape) -> Option<Shape> {
     })
 }
 
-/// Weights per output channel: `in_channels * kh * kw`.
-pub(crate) fn fan_in(layer: &Conv2d<'_>) -> usize {
-    usize::from(layer.in_channels) * usize::from(layer.kernel[0]) * usize::from(layer.kernel[1])
-}
-
 /// Accumulates every output value over the input `src` (natural order: a
 /// convolution's input is laid out for gathering) and hands it to `sink`
 /// with its flat CHW output index and its channel. `col` holds one packed
-/// column of [`fan_in`] values.
+/// column of `layer.fan_in()` values.
 pub(crate) fn run<K: Kernels, D: Domain, S: Sink<D::Acc>>(
     layer: &Conv2d<'_>,
     input: Shape,
@@ -54,7 +49,7 @@ pub(crate) fn run<K: Kernels, D: Domain, S: Sink<D::Acc>>(
     let [sh, sw] = layer.stride.map(usize::from);
     let [ph, pw] = layer.padding.map(usize::from);
     let params = &layer.params;
-    let fan_in = fan_in(layer);
+    let fan_in = layer.fan_in();
     let plane = input.height * input.width;
     let pixels = output.height * output.width;
     for oy in 0..output.height {

@@ -14,8 +14,11 @@ pub(crate) mod conv;
 pub(crate) mod dense;
 
 use cert_kernels::{
-    GROUP, Kernels, centre_slot, interval_tail, point_slot, point_tail, radius_slot, whole_groups,
+    GROUP, Kernels, centre_slot, interval_tail, pack_intervals, pack_points, point_slot,
+    point_tail, radius_slot, whole_groups,
 };
+
+use crate::limits::MAX_ACTIVATION;
 
 /// A CHW activation shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,14 +43,14 @@ impl Shape {
         self.len() == 0
     }
 
-    /// True when the shape holds 1 to [`crate::MAX_ACTIVATION`] values,
+    /// True when the shape holds 1 to [`MAX_ACTIVATION`] values,
     /// computed without overflow (a crafted file must not wrap `usize` on
     /// a 32-bit device).
     pub(crate) fn fits(&self) -> bool {
         let len = (self.channels as u64)
             .checked_mul(self.height as u64)
             .and_then(|n| n.checked_mul(self.width as u64));
-        matches!(len, Some(n) if (1..=crate::MAX_ACTIVATION as u64).contains(&n))
+        matches!(len, Some(n) if (1..=MAX_ACTIVATION as u64).contains(&n))
     }
 }
 
@@ -201,12 +204,7 @@ impl Domain for Point {
         } else {
             0
         };
-        for (s, c) in src[..whole]
-            .chunks_exact(GROUP)
-            .zip(col[to..to + whole].chunks_exact_mut(GROUP))
-        {
-            c.copy_from_slice(&[s[0], s[2], s[1], s[3]]);
-        }
+        pack_points(&src[..whole], &mut col[to..to + whole]);
         for (k, &v) in (to + whole..).zip(&src[whole..]) {
             col[point_slot(k)] = v;
         }
@@ -214,10 +212,7 @@ impl Domain for Point {
 
     #[inline(always)]
     fn copy_groups(src: &[i16], from: usize, col: &mut [i16], to: usize, len: usize) {
-        let (src, col) = (&src[from..from + len], &mut col[to..to + len]);
-        for (s, c) in src.chunks_exact(GROUP).zip(col.chunks_exact_mut(GROUP)) {
-            c.copy_from_slice(&[s[0], s[2], s[1], s[3]]);
-        }
+        pack_points(&src[from..from + len], &mut col[to..to + len]);
     }
 }
 
@@ -306,12 +301,7 @@ impl Domain for Interval {
         } else {
             0
         };
-        for (s, c) in src[..2 * whole]
-            .chunks_exact(2 * GROUP)
-            .zip(col[2 * to..2 * (to + whole)].chunks_exact_mut(2 * GROUP))
-        {
-            c.copy_from_slice(&[s[0], s[4], s[2], s[6], s[1], s[5], s[3], s[7]]);
-        }
+        pack_intervals(&src[..2 * whole], &mut col[2 * to..2 * (to + whole)]);
         for (k, cr) in (to + whole..).zip(src[2 * whole..].chunks_exact(2)) {
             col[centre_slot(k)] = cr[0];
             col[radius_slot(k)] = cr[1];
@@ -320,13 +310,9 @@ impl Domain for Interval {
 
     #[inline(always)]
     fn copy_groups(src: &[i16], from: usize, col: &mut [i16], to: usize, len: usize) {
-        let src = &src[2 * from..2 * (from + len)];
-        let col = &mut col[2 * to..2 * (to + len)];
-        for (s, c) in src
-            .chunks_exact(2 * GROUP)
-            .zip(col.chunks_exact_mut(2 * GROUP))
-        {
-            c.copy_from_slice(&[s[0], s[4], s[2], s[6], s[1], s[5], s[3], s[7]]);
-        }
+        pack_intervals(
+            &src[2 * from..2 * (from + len)],
+            &mut col[2 * to..2 * (to + len)],
+        );
     }
 }

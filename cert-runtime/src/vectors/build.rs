@@ -5,7 +5,12 @@ extern crate std;
 use std::vec::Vec;
 
 use super::{Case, Expected, Header, Payload, RefinedExpected, VECTORS, VectorError};
-use crate::{Model, REFINE_DEPTH, Trail, Verdict, container};
+use crate::container;
+use crate::decide::Buffers;
+use crate::limits::REFINE_DEPTH;
+use crate::model::Model;
+use crate::refine::Trail;
+use crate::verdict::Verdict;
 
 /// Encodes a test-vector file from a header and cases.
 pub fn encode(header: &Header, cases: &[Case<'_>]) -> Result<Vec<u8>, VectorError> {
@@ -29,10 +34,9 @@ pub fn encode(header: &Header, cases: &[Case<'_>]) -> Result<Vec<u8>, VectorErro
     Ok(container::seal(VECTORS, &payload)?)
 }
 
-/// Certifies every input at the model's own budget with the host's
-/// runtime (and, when the model refines, refines the uncertified ones with
-/// its box budget and [`REFINE_DEPTH`]), and writes the results as a
-/// test-vector file. `labels`, when given, has one entry per input.
+/// Decides every input at the model's own spec with the host's runtime
+/// (`Model::decide`, with a trail of [`REFINE_DEPTH`] levels, what the
+/// boards use), and writes the results as a test-vector file. `labels`, when given, has one entry per input.
 pub fn build(
     model_file: &[u8],
     inputs: &[Vec<f32>],
@@ -47,32 +51,30 @@ pub fn build(
         });
     }
     let model = Model::from_bytes(model_file)?;
-    let mut scratch = std::vec![0i16; model.refine_scratch_len()];
+    let mut scratch = std::vec![0i16; model.decide_scratch_len()];
     let mut counterexample = std::vec![0f32; model.input_len()];
     let mut trail = Trail::<REFINE_DEPTH>::new();
+    let mut buffers = Buffers {
+        scratch: &mut scratch,
+        trail: &mut trail,
+        counterexample: &mut counterexample,
+    };
+    let refines = model.refine_boxes() > 0;
     let mut bytes = Vec::with_capacity(inputs.len());
     let mut found = Vec::with_capacity(inputs.len());
     for input in inputs {
-        let (cert, refined) = if model.refine_boxes() > 0 {
-            let r = model.refine(
-                input,
-                model.budget(),
-                model.refine_boxes(),
-                &mut scratch,
-                &mut trail,
-                &mut counterexample,
-            )?;
-            let ce = match r.verdict {
-                Verdict::Refuted => le_bytes(&counterexample),
-                _ => Vec::new(),
-            };
-            let refined = (!r.certificate.certified).then_some((r.verdict, r.boxes, ce));
-            (r.certificate, refined)
-        } else {
-            (model.certify(input, model.budget(), &mut scratch)?, None)
+        let decision = model.decide(input, &mut buffers)?;
+        let ce = match decision.verdict {
+            Verdict::Refuted => le_bytes(buffers.counterexample),
+            _ => Vec::new(),
         };
+        let refined = (refines && !decision.certificate.certified).then_some((
+            decision.verdict,
+            decision.boxes,
+            ce,
+        ));
         bytes.push(le_bytes(input));
-        found.push((cert, refined));
+        found.push((decision.certificate, refined));
     }
     let cases: Vec<Case<'_>> = bytes
         .iter()

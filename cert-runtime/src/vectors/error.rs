@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use crate::error::ContainerError;
+use crate::error::{ContainerError, Error};
 
 /// Why a test-vector file could not be made, read or used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,7 +36,7 @@ pub enum VectorError {
         labels: usize,
     },
     /// The runtime rejected the model or an input.
-    Runtime(crate::Error),
+    Runtime(Error),
 }
 
 impl fmt::Display for VectorError {
@@ -69,8 +69,8 @@ impl std::error::Error for VectorError {}
 #[cfg(feature = "std")]
 extern crate std;
 
-impl From<crate::Error> for VectorError {
-    fn from(e: crate::Error) -> Self {
+impl From<Error> for VectorError {
+    fn from(e: Error) -> Self {
         VectorError::Runtime(e)
     }
 }

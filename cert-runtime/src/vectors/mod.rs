@@ -19,8 +19,9 @@ pub use error::VectorError;
 
 use serde::{Deserialize, Serialize};
 
+use crate::certify::{Certificate, Margins};
 use crate::container::{self, Kind};
-use crate::{Certificate, Margins, Refinement, Verdict};
+use crate::verdict::{Decision, Verdict};
 
 /// Test-vector files: magic `CVEC`, version 2.
 pub const VECTORS: Kind = Kind {
@@ -75,20 +76,27 @@ impl Expected<'_> {
             && self.margins == cert.margins
     }
 
-    /// True when a refinement equals this one exactly: its certificate,
-    /// verdict, boxes and counterexample (`counterexample` is the buffer
-    /// the refinement filled).
-    pub fn matches_refinement(&self, refinement: &Refinement, counterexample: &[f32]) -> bool {
+    /// True when a decision equals this one exactly: its certificate and,
+    /// for an uncertified case of a model that `refines`, the verdict,
+    /// boxes and counterexample (`counterexample` is the buffer the
+    /// decision filled).
+    pub fn matches_decision(
+        &self,
+        decision: &Decision,
+        counterexample: &[f32],
+        refines: bool,
+    ) -> bool {
         let refined = match &self.refined {
             Some(r) => {
-                r.verdict == refinement.verdict
-                    && r.boxes == refinement.boxes
+                refines
+                    && r.verdict == decision.verdict
+                    && r.boxes == decision.boxes
                     && (r.verdict != Verdict::Refuted
                         || values(r.counterexample).eq(counterexample.iter().copied()))
             }
-            None => refinement.certificate.certified,
+            None => decision.certificate.certified || !refines,
         };
-        refined && self.matches(&refinement.certificate)
+        refined && self.matches(&decision.certificate)
     }
 }
 

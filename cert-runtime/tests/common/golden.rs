@@ -1,60 +1,47 @@
 //! The golden model of FORMAT.md sections 2.4 and 4.7: its spec and its exact bytes.
 
 use cert_runtime::Quantizer;
-use cert_runtime::builder::{Certification, Input, LayerKind, LayerSpec, ModelSpec, OutputSpec};
+use cert_runtime::format::owned::OwnedModel;
+use cert_runtime::format::{CertSpec, InputSpec, Layer, ModelDesc, Output, Params, Requantize};
 
 /// The golden model of FORMAT.md: a 1x2x2 input, one Dense 4 -> 2 hidden
 /// layer with a fused ReLU, and a Dense 2 -> 2 logits layer.
-pub fn golden_spec() -> ModelSpec {
-    ModelSpec {
-        input: Input {
-            channels: 1,
-            height: 2,
-            width: 2,
-            quantizers: vec![Quantizer {
-                scale: 1.0 / 256.0,
-                offset: 0.0,
-                zero_point: -128,
-                domain_min: 0.0,
-                domain_max: 1.0,
-            }],
-            names: vec!["grey".into()],
-        },
-        certification: Certification {
-            eps: vec![0.0625],
-            refine_boxes: 16,
-        },
-        classes: 2,
-        class_names: vec!["no".into(), "yes".into()],
-        description: "golden".into(),
-        layers: vec![
-            LayerSpec {
-                kind: LayerKind::Dense {
-                    inputs: 4,
-                    outputs: 2,
-                },
-                weights: vec![1, -2, 3, -4, 5, 6, -7, 8],
-                bias: vec![100, -100],
-                output: OutputSpec::Requantize {
-                    multiplier: vec![1 << 30, 1 << 30],
-                    shift: vec![36, 37],
-                    zero_point: -128,
-                    min: -128,
-                    max: 127,
-                    scale: 0.25,
-                },
-            },
-            LayerSpec {
-                kind: LayerKind::Dense {
-                    inputs: 2,
-                    outputs: 2,
-                },
-                weights: vec![10, -10, -10, 10],
-                bias: vec![0, 1],
-                output: OutputSpec::Logits { scale: 0.5 },
-            },
-        ],
-    }
+pub fn golden_spec() -> OwnedModel {
+    let grey = Quantizer {
+        scale: 1.0 / 256.0,
+        offset: 0.0,
+        zero_point: -128,
+        domain_min: 0.0,
+        domain_max: 1.0,
+    };
+    let hidden = Output::Requantize(Requantize::new(
+        &[1 << 30, 1 << 30],
+        &[36, 37],
+        -128,
+        -128,
+        127,
+        0.25,
+    ));
+    let layers = vec![
+        Layer::dense(
+            4,
+            2,
+            Params::new(&[1, -2, 3, -4, 5, 6, -7, 8], &[100, -100], hidden),
+        ),
+        Layer::dense(
+            2,
+            2,
+            Params::new(&[10, -10, -10, 10], &[0, 1], Output::Logits { scale: 0.5 }),
+        ),
+    ];
+    ModelDesc::new(
+        InputSpec::new([1, 2, 2], &[grey], &["grey".into()]),
+        CertSpec::new(&[0.0625], 16),
+        &["no".into(), "yes".into()],
+        "golden",
+        layers,
+    )
+    .unwrap()
 }
 
 /// The golden model file, annotated field by field in FORMAT.md.

@@ -12,8 +12,9 @@ pub mod exact;
 pub mod exercise;
 pub mod golden;
 
-use cert_runtime::builder::{
-    Certification, Input, LayerKind, LayerSpec, ModelSpec, OutputSpec, quantize_multiplier,
+use cert_runtime::format::owned::{OwnedModel, quantize_multiplier};
+use cert_runtime::format::{
+    CertSpec, InputSpec, Layer, ModelDesc, Output, Owned, Params, Requantize,
 };
 use cert_runtime::{Certificate, Prediction, Quantizer, Shape, container};
 use proptest::prelude::*;
@@ -24,6 +25,11 @@ use rand::{Rng, SeedableRng};
 const TYPICAL_WEIGHT: f64 = 64.0;
 /// The spread requantised outputs should have, in int8 steps.
 pub const TARGET_OUTPUT: f64 = 30.0;
+
+/// An owned input spec, layer and output stage (what the generators make).
+pub type OwnedInput = InputSpec<'static, Owned>;
+pub type OwnedLayer = Layer<'static, Owned>;
+pub type OwnedOutput = Output<'static, Owned>;
 
 /// Proptest settings of the property tests: `cases` cases, no regression
 /// files (a failure prints its seeds, which reproduce it).
@@ -49,8 +55,8 @@ pub fn arb_eps() -> impl Strategy<Value = f32> {
 /// Input quantisers over the domain `[0, 1]`, one per channel: scale
 /// `k / 255` with `k` in `1..=8`, zero point in `-128..=0` (so large inputs
 /// may clip at 127), and sometimes an offset in `[-0.2, 0.2]`.
-pub fn random_input_spec(rng: &mut StdRng, shape: Shape) -> Input {
-    let quantizers = (0..shape.channels)
+pub fn random_input_spec(rng: &mut StdRng, shape: Shape) -> OwnedInput {
+    let quantizers: Vec<Quantizer> = (0..shape.channels)
         .map(|_| Quantizer {
             scale: rng.random_range(1..=8) as f32 / 255.0,
             offset: if rng.random_bool(0.3) {
@@ -63,13 +69,8 @@ pub fn random_input_spec(rng: &mut StdRng, shape: Shape) -> Input {
             domain_max: 1.0,
         })
         .collect();
-    Input {
-        channels: shape.channels as u16,
-        height: shape.height as u16,
-        width: shape.width as u16,
-        quantizers,
-        names: Vec::new(),
-    }
+    let dims = [shape.channels, shape.height, shape.width].map(|d| d as u16);
+    InputSpec::new(dims, &quantizers, &[])
 }
 
 /// `n` int8 weights in `[-127, 127]`, about one in ten exactly zero.
@@ -91,10 +92,9 @@ pub struct Magnitude(pub f64);
 
 impl Magnitude {
     /// Activations of an input quantised by `input`'s finest channel from `[0, 1]`.
-    pub fn of_input(input: &Input) -> Self {
-        let finest = input
-            .quantizers
-            .iter()
+    pub fn of_input(input: &OwnedInput) -> Self {
+        let finest = (0..usize::from(input.channels))
+            .filter_map(|c| input.quantizer(c))
             .map(|q| q.scale)
             .fold(f32::INFINITY, f32::min);
         Magnitude(0.6 / f64::from(finest))
@@ -128,8 +128,8 @@ pub fn random_requantize(
     fan_in: usize,
     input: Magnitude,
     relu: bool,
-) -> OutputSpec {
-    let (multiplier, shift) = (0..channels)
+) -> OwnedOutput {
+    let (multiplier, shift): (Vec<i32>, Vec<u8>) = (0..channels)
         .map(|_| {
             let real = rng.random_range(0.5..2.0) * TARGET_OUTPUT / input.accumulator(fan_in);
             quantize_multiplier(real)
@@ -146,14 +146,14 @@ pub fn random_requantize(
     } else {
         i8::MAX
     };
-    OutputSpec::Requantize {
-        multiplier,
-        shift,
+    Output::Requantize(Requantize::new(
+        &multiplier,
+        &shift,
         zero_point,
         min,
         max,
-        scale: 0.05,
-    }
+        0.05,
+    ))
 }
 
 /// A Dense layer with random weights and biases and the given output stage.
@@ -162,17 +162,15 @@ pub fn random_dense(
     inputs: usize,
     outputs: usize,
     input: Magnitude,
-    output: OutputSpec,
-) -> LayerSpec {
-    LayerSpec {
-        kind: LayerKind::Dense {
-            inputs: inputs as u32,
-            outputs: outputs as u32,
-        },
-        weights: random_weights(rng, inputs * outputs),
-        bias: random_biases(rng, outputs, inputs, input),
-        output,
-    }
+    output: OwnedOutput,
+) -> OwnedLayer {
+    let weights = random_weights(rng, inputs * outputs);
+    let bias = random_biases(rng, outputs, inputs, input);
+    Layer::dense(
+        inputs as u32,
+        outputs as u32,
+        Params::new(&weights, &bias, output),
+    )
 }
 
 /// Geometry of a square-or-not 2-D convolution.
@@ -218,21 +216,18 @@ pub fn random_conv(
     input: Shape,
     geometry: ConvGeometry,
     magnitude: Magnitude,
-    output: OutputSpec,
-) -> LayerSpec {
+    output: OwnedOutput,
+) -> OwnedLayer {
     let fan_in = geometry.fan_in(input.channels);
-    LayerSpec {
-        kind: LayerKind::Conv2d {
-            in_channels: input.channels as u16,
-            out_channels: geometry.out_channels as u16,
-            kernel: geometry.kernel,
-            stride: geometry.stride,
-            padding: geometry.padding,
-        },
-        weights: random_weights(rng, geometry.out_channels * fan_in),
-        bias: random_biases(rng, geometry.out_channels, fan_in, magnitude),
-        output,
-    }
+    let weights = random_weights(rng, geometry.out_channels * fan_in);
+    let bias = random_biases(rng, geometry.out_channels, fan_in, magnitude);
+    Layer::conv2d(
+        [input.channels as u16, geometry.out_channels as u16],
+        geometry.kernel,
+        geometry.stride,
+        geometry.padding,
+        Params::new(&weights, &bias, output),
+    )
 }
 
 /// Random convolution geometry that fits `input`: kernel `1..=4` (at most
@@ -258,32 +253,24 @@ fn random_conv_geometry(rng: &mut StdRng, input: Shape) -> ConvGeometry {
 }
 
 /// The last layer: a Dense layer producing `classes` int32 logits.
-pub fn logits_layer(rng: &mut StdRng, inputs: usize, classes: usize) -> LayerSpec {
-    let output = OutputSpec::Logits { scale: 0.01 };
+pub fn logits_layer(rng: &mut StdRng, inputs: usize, classes: usize) -> OwnedLayer {
+    let output = Output::Logits { scale: 0.01 };
     random_dense(rng, inputs, classes, Magnitude::of_hidden(), output)
 }
 
-/// Wraps an input spec, layers and class count into a [`ModelSpec`]
-/// certified at eps 0.05 in every channel, without refinement.
-pub fn model_spec(input: Input, layers: Vec<LayerSpec>, classes: usize) -> ModelSpec {
+/// Wraps an input spec and layers into a model certified at eps 0.05 in
+/// every channel, without refinement.
+pub fn model_spec(input: OwnedInput, layers: Vec<OwnedLayer>) -> OwnedModel {
     let channels = usize::from(input.channels);
-    ModelSpec {
-        input,
-        certification: Certification {
-            eps: vec![0.05; channels],
-            refine_boxes: 0,
-        },
-        classes: classes as u16,
-        class_names: Vec::new(),
-        description: "random test model".into(),
-        layers,
-    }
+    let certification = CertSpec::new(&vec![0.05; channels], 0);
+    ModelDesc::new(input, certification, &[], "random test model", layers)
+        .expect("at most MAX_LAYERS layers")
 }
 
 /// A random small network: input of 1..=2 channels of 3..=7 x 3..=7 values,
 /// 1 to 3 hidden layers (dense only, or convolutions then dense), each with
 /// or without a fused ReLU, and a Dense logits layer with 2 to 4 classes.
-pub fn random_model(seed: u64) -> ModelSpec {
+pub fn random_model(seed: u64) -> OwnedModel {
     let mut rng = rng(seed);
     let mut shape = Shape {
         channels: rng.random_range(1..=2),
@@ -324,10 +311,13 @@ pub fn random_model(seed: u64) -> ModelSpec {
     layers.push(logits_layer(&mut rng, shape.len(), classes));
     for layer in &mut layers {
         if rng.random_bool(0.1) {
-            layer.bias = extreme_biases(&mut rng, &layer.weights, layer.bias.len());
+            let params = layer.params_mut();
+            let weights: Vec<i8> = params.weight_values().collect();
+            let biases = extreme_biases(&mut rng, &weights, params.channels());
+            params.bias = biases.iter().flat_map(|b| b.to_le_bytes()).collect();
         }
     }
-    model_spec(input, layers, classes)
+    model_spec(input, layers)
 }
 
 /// Biases of random sign as large as the loader's accumulator-headroom rule
@@ -354,10 +344,13 @@ pub fn flat(n: usize) -> Shape {
     }
 }
 
-/// Encodes a spec; every spec the generator makes must load.
-pub fn encode(spec: &ModelSpec) -> Vec<u8> {
-    spec.to_bytes()
-        .expect("generated model must encode and load")
+/// Encodes a description; every one the generators make must load.
+pub fn encode(spec: &OwnedModel) -> Vec<u8> {
+    let bytes = spec.to_bytes().expect("generated model must encode");
+    if let Err(e) = cert_runtime::Model::from_bytes(&bytes) {
+        panic!("generated model must load: {e}");
+    }
+    bytes
 }
 
 /// A random input in `[0, 1]`: mostly uniform, sometimes exactly 0 or 1.

@@ -83,13 +83,14 @@ pub fn run(args: ExportArgs) -> Result<()> {
     )?;
     let bytes = spec
         .to_bytes()
-        .map_err(|e| anyhow::anyhow!("the exported model does not load: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("the exported model does not encode: {e}"))?;
+    // Checked by the runtime before anything is written.
+    let model = model_file::parse(&args.out, &bytes)?;
     if let Some(parent) = args.out.parent() {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("creating {}", parent.display()))?;
     }
     std::fs::write(&args.out, &bytes).with_context(|| format!("writing {}", args.out.display()))?;
-    let model = model_file::parse(&args.out, &bytes)?;
     let test = &splits.test;
     model_file::check_shape(&model, test)?;
     let refine = (refine_boxes > 0).then_some(refine_boxes);

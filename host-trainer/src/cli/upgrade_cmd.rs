@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, anyhow};
-use cert_runtime::builder::Certification;
+use cert_runtime::format::CertSpec;
 use cert_runtime::format::v1;
 use clap::Args;
 use host_trainer::eps::EpsSpec;
@@ -43,21 +43,21 @@ pub fn run(args: UpgradeArgs) -> Result<()> {
         .with_context(|| format!("reading model file {}", args.model.display()))?;
     let mut spec = v1::upgrade(&old)
         .map_err(|e| anyhow!("{}: not a version-1 model file: {e}", args.model.display()))?;
-    spec.certification = Certification {
-        eps: args.eps.values(usize::from(spec.input.channels), None)?,
-        refine_boxes: args.refine_boxes,
-    };
+    let eps = args
+        .eps
+        .values(usize::from(spec.header.input.channels), None)?;
+    spec.header.certification = CertSpec::new(&eps, args.refine_boxes);
     let bytes = spec
         .to_bytes()
-        .map_err(|e| anyhow!("the upgraded model does not load: {e}"))?;
-    std::fs::write(&args.out, &bytes).with_context(|| format!("writing {}", args.out.display()))?;
+        .map_err(|e| anyhow!("the upgraded model does not encode: {e}"))?;
     let model = model_file::parse(&args.out, &bytes)?;
+    std::fs::write(&args.out, &bytes).with_context(|| format!("writing {}", args.out.display()))?;
     println!(
         "wrote {} ({} bytes, format version {}, certified at eps {:?} per channel)",
         args.out.display(),
         bytes.len(),
         cert_runtime::format::FORMAT_VERSION,
-        spec.certification.eps,
+        eps,
     );
     let old_card = args.model.with_extension("json");
     if old_card.is_file() {

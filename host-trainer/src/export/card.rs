@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, anyhow};
-use cert_runtime::{Budget, Model, REFINE_DEPTH, Trail, Verdict};
+use cert_runtime::{Budget, Buffers, Model, Trail, Verdict};
 use serde::{Deserialize, Serialize};
 
 use crate::data::{DataSource, Dataset};
@@ -73,6 +73,11 @@ pub struct SampleResult {
     pub refined: Option<SampleRefinement>,
 }
 
+/// Trail levels of the host tools: every refinement of an input of up to
+/// 4,096 values fits (at most 8 splits per value), so the host never
+/// refuses a box budget; verdicts do not depend on the depth.
+const HOST_REFINE_DEPTH: usize = 1 << 15;
+
 /// The budget `budget` as the host writes it, for `channels` channels.
 fn eps_of(budget: Budget<'_>, channels: usize) -> Eps {
     let values: Vec<f32> = (0..channels).filter_map(|c| budget.eps(c)).collect();
@@ -92,39 +97,28 @@ pub fn certify_set(
     refine: Option<u32>,
 ) -> Result<(QuantizedAccuracy, Vec<SampleResult>)> {
     let mut scratch = vec![0i16; model.refine_scratch_len()];
-    let mut trail = Trail::<REFINE_DEPTH>::new();
+    let mut trail = Box::new(Trail::<HOST_REFINE_DEPTH>::new());
     let mut counterexample = vec![0f32; model.input_len()];
+    let mut buffers = Buffers {
+        scratch: &mut scratch,
+        trail: &mut trail,
+        counterexample: &mut counterexample,
+    };
     let mut results = Vec::with_capacity(set.len());
     let mut boxes = 0u64;
     for i in 0..set.len() {
-        let failed = |e| anyhow!("input {i}: {e}");
-        let (cert, refined) = match refine {
-            Some(max_boxes) => {
-                let r = model
-                    .refine(
-                        set.image(i),
-                        budget,
-                        max_boxes,
-                        &mut scratch,
-                        &mut trail,
-                        &mut counterexample,
-                    )
-                    .map_err(failed)?;
-                boxes += u64::from(r.boxes);
-                let refined = SampleRefinement {
-                    verdict: r.verdict,
-                    boxes: r.boxes,
-                    counterexample: (r.verdict == Verdict::Refuted).then(|| counterexample.clone()),
-                };
-                (r.certificate, Some(refined))
-            }
-            None => (
-                model
-                    .certify(set.image(i), budget, &mut scratch)
-                    .map_err(failed)?,
-                None,
-            ),
-        };
+        let max_boxes = refine.unwrap_or(0);
+        let decision = model
+            .decide_within(set.image(i), budget, max_boxes, &mut buffers)
+            .map_err(|e| anyhow!("input {i}: {e}"))?;
+        boxes += u64::from(decision.boxes);
+        let refined = refine.map(|_| SampleRefinement {
+            verdict: decision.verdict,
+            boxes: decision.boxes,
+            counterexample: (decision.verdict == Verdict::Refuted)
+                .then(|| buffers.counterexample.to_vec()),
+        });
+        let cert = decision.certificate;
         results.push(SampleResult {
             index: i,
             label: set.labels[i],

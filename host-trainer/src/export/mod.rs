@@ -17,7 +17,8 @@ pub use quantize::{Header, quantize};
 use anyhow::{Result, anyhow};
 use burn::tensor::Device;
 use cert_runtime::Model;
-use cert_runtime::builder::{Certification, Input, ModelSpec};
+use cert_runtime::format::owned::OwnedModel;
+use cert_runtime::format::{CertSpec, InputSpec};
 
 use crate::calibrate::activation_max;
 use crate::data::Dataset;
@@ -36,7 +37,7 @@ pub fn export(
     calibration_eps: &Eps,
     refine_boxes: u32,
     device: &Device,
-) -> Result<ModelSpec> {
+) -> Result<OwnedModel> {
     let layers = fold(net);
     let maxima = activation_max(net, calibration, &cfg.perturbation(calibration_eps), device);
     if maxima.len() + 1 != layers.len() {
@@ -47,26 +48,18 @@ pub fn export(
         ));
     }
     let s = cfg.input;
-    let input = Input {
-        channels: s.channels as u16,
-        height: s.height as u16,
-        width: s.width as u16,
-        quantizers: cfg.space.quantizers(),
-        names: cfg.channel_names.clone(),
-    };
+    let dims = [s.channels, s.height, s.width].map(|d| d as u16);
+    let input = InputSpec::new(dims, &cfg.space.quantizers(), &cfg.channel_names);
     let header = Header {
         input,
-        certification: Certification {
-            eps: cfg.eps.values(cfg.channels()),
-            refine_boxes,
-        },
+        certification: CertSpec::new(&cfg.eps.values(cfg.channels()), refine_boxes),
         class_names: cfg.class_names.clone(),
         description: format!(
             "{} trained at eps {} for eps {}, seed {}",
             cfg.arch, cfg.eps_train, cfg.eps, cfg.seed
         ),
     };
-    Ok(quantize(&layers, &maxima, header))
+    quantize(&layers, &maxima, header)
 }
 
 /// Certified accuracy on `set`, at the run's budget, of the int8 model that

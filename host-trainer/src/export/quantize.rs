@@ -4,8 +4,10 @@
 //! classifier shares one weight scale across classes so that its int32
 //! logits compare directly.
 
-use cert_runtime::builder::{
-    Certification, Input, LayerKind, LayerSpec, ModelSpec, OutputSpec, quantize_multiplier,
+use cert_runtime::Quantizer;
+use cert_runtime::format::owned::{OwnedModel, quantize_multiplier};
+use cert_runtime::format::{
+    CertSpec, InputSpec, Layer, ModelDesc, Output, Owned, Params, Requantize,
 };
 use cert_runtime::grid::{ACTIVATION_STEPS, RELU_ZERO_POINT, WEIGHT_LEVELS};
 
@@ -14,9 +16,9 @@ use super::fold::FoldedLayer;
 /// What a model file says besides its layers.
 pub struct Header {
     /// Input shape, quantisers and channel names.
-    pub input: Input,
+    pub input: InputSpec<'static, Owned>,
     /// The certification spec.
-    pub certification: Certification,
+    pub certification: CertSpec<'static, Owned>,
     /// Class names, index order.
     pub class_names: Vec<String>,
     /// Free text.
@@ -26,7 +28,11 @@ pub struct Header {
 /// Quantises `layers` (the first reading inputs in real units) for the
 /// input quantisers of `header`; `activation_max[i]` is the calibrated
 /// largest output of hidden layer `i`.
-pub fn quantize(layers: &[FoldedLayer], activation_max: &[f32], header: Header) -> ModelSpec {
+pub fn quantize(
+    layers: &[FoldedLayer],
+    activation_max: &[f32],
+    header: Header,
+) -> anyhow::Result<OwnedModel> {
     let Some((first, _)) = layers.split_first() else {
         unreachable!("a network has a classifier")
     };
@@ -42,43 +48,35 @@ pub fn quantize(layers: &[FoldedLayer], activation_max: &[f32], header: Header) 
             .map(|o| channel_scale(layer.row(o), &layer.bias[o..=o], in_scale))
             .collect();
         let (weights, bias) = quantize_params(layer, &w_scales, in_scale);
-        let (multiplier, shift) = w_scales
+        let (multiplier, shift): (Vec<i32>, Vec<u8>) = w_scales
             .iter()
             .map(|s| quantize_multiplier(in_scale * s / out_scale))
             .unzip();
-        specs.push(LayerSpec {
-            kind: kind(layer),
-            weights,
-            bias,
-            output: OutputSpec::Requantize {
-                multiplier,
-                shift,
-                zero_point: RELU_ZERO_POINT,
-                min: RELU_ZERO_POINT,
-                max: i8::MAX,
-                scale: out_scale as f32,
-            },
-        });
+        let requantize = Requantize::new(
+            &multiplier,
+            &shift,
+            RELU_ZERO_POINT,
+            RELU_ZERO_POINT,
+            i8::MAX,
+            out_scale as f32,
+        );
+        let params = Params::new(&weights, &bias, Output::Requantize(requantize));
+        specs.push(layer_of(layer, params));
         in_scale = out_scale;
     }
     let shared = channel_scale(&last.weights, &last.bias, in_scale);
     let (weights, bias) = quantize_params(last, &vec![shared; last.outputs], in_scale);
-    specs.push(LayerSpec {
-        kind: kind(last),
-        weights,
-        bias,
-        output: OutputSpec::Logits {
-            scale: (in_scale * shared) as f32,
-        },
-    });
-    ModelSpec {
-        input: header.input,
-        certification: header.certification,
-        classes: header.class_names.len() as u16,
-        class_names: header.class_names,
-        description: header.description,
-        layers: specs,
-    }
+    let logits = Output::Logits {
+        scale: (in_scale * shared) as f32,
+    };
+    specs.push(layer_of(last, Params::new(&weights, &bias, logits)));
+    Ok(ModelDesc::new(
+        header.input,
+        header.certification,
+        &header.class_names,
+        &header.description,
+        specs,
+    )?)
 }
 
 /// The first layer over the quantised inputs `a = q - zero_point` instead
@@ -87,8 +85,10 @@ pub fn quantize(layers: &[FoldedLayer], activation_max: &[f32], header: Header) 
 /// scale, which the weight quantisation then uses as the input scale) and
 /// the bias takes `sum w * offset`. For images (one scale, no offset)
 /// both are exact identities.
-fn to_input_steps(layer: &FoldedLayer, input: &Input) -> (f64, FoldedLayer) {
-    let quantizers = &input.quantizers;
+fn to_input_steps(layer: &FoldedLayer, input: &InputSpec<'static, Owned>) -> (f64, FoldedLayer) {
+    let quantizers: Vec<Quantizer> = (0..usize::from(input.channels))
+        .filter_map(|c| input.quantizer(c))
+        .collect();
     let reference = quantizers[0].scale;
     let row_len = layer.weights.len() / layer.outputs;
     let per_channel = row_len / quantizers.len();
@@ -144,19 +144,17 @@ fn quantize_params(layer: &FoldedLayer, w_scales: &[f64], in_scale: f64) -> (Vec
     (weights, bias)
 }
 
-fn kind(layer: &FoldedLayer) -> LayerKind {
+/// The layer of the model file that `layer` becomes, with `params`.
+fn layer_of(layer: &FoldedLayer, params: Params<'static, Owned>) -> Layer<'static, Owned> {
     match layer.conv {
-        Some(c) => LayerKind::Conv2d {
-            in_channels: layer.inputs as u16,
-            out_channels: layer.outputs as u16,
-            kernel: [c.kernel as u8; 2],
-            stride: [c.stride as u8; 2],
-            padding: [c.padding as u8; 2],
-        },
-        None => LayerKind::Dense {
-            inputs: layer.inputs as u32,
-            outputs: layer.outputs as u32,
-        },
+        Some(c) => Layer::conv2d(
+            [layer.inputs as u16, layer.outputs as u16],
+            [c.kernel as u8; 2],
+            [c.stride as u8; 2],
+            [c.padding as u8; 2],
+            params,
+        ),
+        None => Layer::dense(layer.inputs as u32, layer.outputs as u32, params),
     }
 }
 
@@ -184,21 +182,18 @@ mod tests {
             bias: vec![0.0, 0.0],
         };
         let header = Header {
-            input: Input::image(1, 1, 2),
-            certification: Certification {
-                eps: vec![0.1],
-                refine_boxes: 0,
-            },
+            input: InputSpec::image(1, 1, 2),
+            certification: CertSpec::new(&[0.1], 0),
             class_names: vec!["a".into(), "b".into()],
             description: String::new(),
         };
-        let spec = quantize(&[hidden, head], &[0.6], header);
+        let spec = quantize(&[hidden, head], &[0.6], header).unwrap();
         let bytes = spec.to_bytes().unwrap();
         let model = Model::from_bytes(&bytes).unwrap();
         let mut scratch = vec![0i16; model.predict_scratch_len()];
         let p = model.predict(&[0.0, 0.0], &mut scratch).unwrap();
-        let scale = match spec.layers[1].output {
-            OutputSpec::Logits { scale } => scale,
+        let scale = match spec.layers[1].params().output {
+            Output::Logits { scale } => scale,
             _ => unreachable!(),
         };
         // logit 0 = +0.3, logit 1 = -0.3 (the constant channel, through the head).

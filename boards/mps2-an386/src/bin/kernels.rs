@@ -184,8 +184,8 @@ fn params<'a>(
         }
         let zero_point = rng.random_range(-128..=0);
         Output::Requantize(Requantize {
-            multiplier,
-            shift,
+            multiplier: &*multiplier,
+            shift: &*shift,
             zero_point,
             min: if rng.random_bool(0.7) {
                 zero_point
@@ -295,11 +295,11 @@ fn one_model(
                 channels: channels as u16,
                 height: height as u16,
                 width: width as u16,
-                quantizers,
+                quantizers: &*quantizers,
                 names: "",
             },
             certification: CertSpec {
-                eps,
+                eps: &*eps,
                 refine_boxes: 16,
             },
             classes: classes as u16,
