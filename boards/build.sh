@@ -5,7 +5,11 @@
 # relative to boards/). With --run (one board), runs its main program in
 # QEMU (run-qemu.sh) and exits with the device's status.
 #
-#   CERT_MODEL=M.cert [CERT_VECTORS=V.cvec] boards/build.sh [--run] [BOARD]...
+#   CERT_MODEL=M.cert [CERT_VECTORS=V.cvec] [CERT_FEATURES="conv refine"] boards/build.sh [--run] [BOARD]...
+#
+# CERT_FEATURES, when set (even empty), picks the runtime's parts the
+# firmware carries (default: all); programs that need a part left out are
+# not built and not listed.
 #
 # 1. rustup's thumbv7em-none-eabihf target, when its libcore is installed;
 # 2. otherwise Debian's toolchain (rustc-web cargo-web rust-web-src lld-22)
@@ -51,6 +55,12 @@ else
     exit 1
 fi
 
+features=()
+if [ -n "${CERT_FEATURES+set}" ]; then
+    features=(--no-default-features --features "${CERT_FEATURES}")
+fi
+built=$(mktemp)
+trap 'rm -f "$built"' EXIT
 for board in "${boards[@]}"; do
     if [ ! -f "$board/.cargo/config.toml" ]; then
         echo "boards/build.sh: no board $board (no $board/.cargo/config.toml)" >&2
@@ -59,18 +69,24 @@ for board in "${boards[@]}"; do
     # Inside the board's folder, so that cargo reads its .cargo/config.toml
     # (target, DEFMT_LOG).
     if [ "$mode" = rustup ]; then
-        (cd "$board" && cargo build --release >&2)
+        (cd "$board" && cargo build --release "${features[@]}" \
+            --message-format=json-render-diagnostics >"$built")
     else
         (cd "$board" && unset RUSTUP_TOOLCHAIN &&
             RUSTC_BOOTSTRAP=1 RUSTC=/usr/bin/rustc /usr/bin/cargo -Zbuild-std=core \
-                build --release --target-dir ../target/build-std >&2)
+                build --release "${features[@]}" --target-dir ../target/build-std \
+                --message-format=json-render-diagnostics >"$built")
     fi
-    echo "$board $dir/$board"
-    for program in "$board"/src/bin/*.rs; do
-        [ -e "$program" ] || continue
-        name=$(basename "$program" .rs)
-        echo "$board:$name $dir/$name"
-    done
+    # Every program cargo built (or found fresh), as BOARD[:PROGRAM] PATH.
+    grep -o '"executable":"[^"]*"' "$built" | sed 's/"executable":"//; s/"$//' |
+        while read -r elf; do
+            name=$(basename "$elf")
+            if [ "$name" = "$board" ]; then
+                echo "$board ${elf#"$PWD"/}"
+            else
+                echo "$board:$name ${elf#"$PWD"/}"
+            fi
+        done
 done
 
 if [ "$run" = true ]; then

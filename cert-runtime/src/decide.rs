@@ -10,7 +10,9 @@ use crate::certify::certify;
 use crate::error::Error;
 use crate::limits::REFINE_DEPTH;
 use crate::net::Net;
-use crate::refine::{Trail, refine};
+use crate::refine::Trail;
+#[cfg(feature = "refine")]
+use crate::refine::refine;
 use crate::verdict::Decision;
 
 /// What a decision borrows: the scratch (`Model::decide_scratch_len`
@@ -40,6 +42,9 @@ pub(crate) fn decide<K: Kernels, const N: usize>(
         let certificate = certify(net, input, budget, buffers.scratch, &mut |_| {})?;
         return Ok(Decision::of_certificate(certificate));
     }
+    #[cfg(not(feature = "refine"))]
+    return Err(Error::Unsupported { feature: "refine" });
+    #[cfg(feature = "refine")]
     refine(
         net,
         input,

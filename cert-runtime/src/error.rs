@@ -159,6 +159,12 @@ pub enum Error {
         /// eps values given.
         got: usize,
     },
+    /// The model needs a part of the runtime this build leaves out (a
+    /// firmware built without the `conv` or `refine` feature).
+    Unsupported {
+        /// The cargo feature that adds it.
+        feature: &'static str,
+    },
     /// The refinement trail is shallower than the search can go: its
     /// verdicts would depend on the trail's depth.
     TrailTooShallow {
@@ -251,6 +257,10 @@ impl fmt::Display for Error {
             Error::BudgetLength { expected, got } => write!(
                 f,
                 "the perturbation budget has {got} eps values, the model has {expected} input channels"
+            ),
+            Error::Unsupported { feature } => write!(
+                f,
+                "the model needs cert-runtime's `{feature}` feature, which this build leaves out"
             ),
             Error::TrailTooShallow { needed, capacity } => write!(
                 f,

@@ -13,7 +13,9 @@ use crate::format::{self, Header, Layer, ModelDesc};
 use crate::layer::Shape;
 use crate::net::{Net, Prediction};
 use crate::quantizer::Quantizer;
-use crate::refine::{self, Trail, depth_needed};
+use crate::refine::depth_needed;
+#[cfg(feature = "refine")]
+use crate::refine::{self, Trail};
 use crate::verdict::Decision;
 
 /// A validated model, borrowing its weights from the file's bytes.
@@ -263,7 +265,8 @@ impl<'a, K: Kernels> Model<'a, K> {
     /// box's midpoint is tried). A refuted input leaves in
     /// `counterexample` an input within the budget (exactly) and the domain
     /// that the model classifies differently. `trail` must hold
-    /// [`Model::refine_depth`]`(max_boxes)` levels.
+    /// [`Model::refine_depth`]`(max_boxes)` levels. (`refine` feature.)
+    #[cfg(feature = "refine")]
     pub fn refine<const N: usize>(
         &self,
         input: &[f32],

@@ -621,6 +621,11 @@ fn every_error_displays_a_message() {
         Error::NonFiniteInput { index: 0 },
         Error::InputOutOfDomain { index: 0 },
         Error::InvalidEps { channel: 0 },
+        Error::Unsupported { feature: "conv" },
+        Error::TrailTooShallow {
+            needed: 7,
+            capacity: 6,
+        },
         Error::BudgetLength {
             expected: 1,
             got: 2,

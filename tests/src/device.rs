@@ -84,14 +84,27 @@ static BUILDS: AtomicUsize = AtomicUsize::new(0);
 /// later builds do not overwrite, of the ELF of every program it lists
 /// (`mps2-an386`, `mps2-an386:kernels`).
 pub fn build_board(model: &Path, vectors: &Path) -> io::Result<HashMap<String, PathBuf>> {
+    build_board_with(model, vectors, None)
+}
+
+/// [`build_board`] with only the runtime parts `features` names (`Some("")`:
+/// none, a dense-only firmware that never refines); `None` builds them all.
+pub fn build_board_with(
+    model: &Path,
+    vectors: &Path,
+    features: Option<&str>,
+) -> io::Result<HashMap<String, PathBuf>> {
     let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
-    let output = Command::new("bash")
+    let mut command = Command::new("bash");
+    command
         .arg(boards_dir().join("build.sh"))
         .arg(BOARD)
         .env("CERT_MODEL", model.canonicalize()?)
-        .env("CERT_VECTORS", vectors.canonicalize()?)
-        .stderr(Stdio::inherit())
-        .output()?;
+        .env("CERT_VECTORS", vectors.canonicalize()?);
+    if let Some(features) = features {
+        command.env("CERT_FEATURES", features);
+    }
+    let output = command.stderr(Stdio::inherit()).output()?;
     if !output.status.success() {
         return Err(io::Error::other(format!(
             "boards/build.sh failed ({})",
@@ -107,7 +120,9 @@ pub fn build_board(model: &Path, vectors: &Path) -> io::Result<HashMap<String, P
         let Some((program, path)) = line.split_once(' ') else {
             continue;
         };
-        let copy = dir.join(format!("{stem}-{}-{n}.elf", program.replace(':', "-")));
+        let features = features.map_or("all".into(), |f| format!("[{}]", f.replace(' ', "+")));
+        let name = format!("{stem}-{}-{features}-{n}.elf", program.replace(':', "-"));
+        let copy = dir.join(name);
         std::fs::copy(boards_dir().join(path), &copy)?;
         elves.insert(program.to_owned(), copy);
     }

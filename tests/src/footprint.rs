@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::io;
 use std::path::Path;
 
-use crate::device::{DeviceRun, check_on_device, fields};
+use crate::device::{DeviceRun, SERVE, build_board_with, check_on_device, fields};
 use crate::elf;
 use crate::origin::{Origin, code_by_origin};
 
@@ -204,6 +204,69 @@ pub fn code_table(rows: &[Footprint]) -> String {
         for (origin, n) in &f.code {
             out += &format!("| {} | {n} |\n", origin.name());
         }
+    }
+    out
+}
+
+/// The runtime parts a firmware can carry, as `CERT_FEATURES` names them,
+/// with a name for tables: everything, images without refinement, and
+/// dense models only.
+pub const FEATURE_SETS: [(&str, &str); 3] = [
+    ("full (conv, refine)", "conv refine"),
+    ("convolutions, no refinement (conv)", "conv"),
+    ("dense only (none)", ""),
+];
+
+/// The code of the shipped application (`mps2-an386:serve`) built with one
+/// set of the runtime's parts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeatureSize {
+    /// The set's name.
+    pub name: &'static str,
+    /// Its `CERT_FEATURES`.
+    pub features: &'static str,
+    /// Bytes of `.text` from cert-runtime and its dependencies.
+    pub runtime_code: u64,
+    /// Flash bytes less the embedded model: all code and constants.
+    pub code_flash: u64,
+}
+
+/// Builds the serve program for every [`FEATURE_SETS`] entry (with
+/// `model` embedded, whose bytes are not counted) and measures its code.
+pub fn feature_sizes(model: &Path, vectors: &Path) -> io::Result<Vec<FeatureSize>> {
+    let weights = std::fs::metadata(model)?.len();
+    let mut sizes = Vec::new();
+    for (name, features) in FEATURE_SETS {
+        let elves = build_board_with(model, vectors, Some(features))?;
+        let elf = elves
+            .get(SERVE)
+            .ok_or_else(|| io::Error::other("boards/build.sh built no serve program"))?;
+        let image = std::fs::read(elf)?;
+        let code = code_by_origin(&image).map_err(io::Error::other)?;
+        let of = |origin| code.get(&origin).copied().unwrap_or(0);
+        let sections = elf::sections(&image).map_err(io::Error::other)?;
+        sizes.push(FeatureSize {
+            name,
+            features,
+            runtime_code: of(Origin::Runtime) + of(Origin::RuntimeDeps),
+            code_flash: sections.flash - weights,
+        });
+    }
+    Ok(sizes)
+}
+
+/// The feature sizes as a Markdown table.
+pub fn feature_table(sizes: &[FeatureSize]) -> String {
+    let mut out = String::from(
+        "| the shipped app (`serve`) with the runtime's | runtime code | code flash |\n|---|---:|---:|\n",
+    );
+    for f in sizes {
+        out += &format!(
+            "| {} | {} | {} |\n",
+            f.name,
+            bytes(f.runtime_code),
+            bytes(f.code_flash)
+        );
     }
     out
 }

@@ -16,7 +16,7 @@ use cert_runtime::container::{HEADER_LEN, TRAILER_LEN};
 use cert_runtime::vectors::Vectors;
 use cert_runtime::{Buffers, Model, REFINE_DEPTH, Trail};
 use embedded_hal::digital::{ErrorType, OutputPin};
-use end_to_end::device::{SERVE, build_board, run_qemu_with_uart};
+use end_to_end::device::{SERVE, build_board_with, run_qemu_with_uart};
 use end_to_end::{model_pairs, workspace_root};
 
 /// A pin whose level the test can read.
@@ -109,7 +109,10 @@ fn host_replies(model: &Model<'_>, stream: &[u8], inputs: &[Vec<f32>]) -> Vec<u8
     tx
 }
 
-fn check(model_path: &Path, vectors_path: &Path, cases: usize) {
+/// Serves the first `cases` inputs of `vectors_path` on the emulated board
+/// built with the runtime parts `features` (`None`: all) and compares its
+/// replies with the host's.
+fn check(model_path: &Path, vectors_path: &Path, cases: usize, features: Option<&str>) {
     let (model_file, vectors_file) = (
         std::fs::read(model_path).unwrap(),
         std::fs::read(vectors_path).unwrap(),
@@ -123,7 +126,7 @@ fn check(model_path: &Path, vectors_path: &Path, cases: usize) {
         .collect();
     let stream = session(&inputs);
     let want = host_replies(&model, &stream, &inputs);
-    let elves = build_board(model_path, vectors_path).unwrap();
+    let elves = build_board_with(model_path, vectors_path, features).unwrap();
     let (run, sent) = run_qemu_with_uart(&elves[SERVE], &stream).unwrap();
     let log = run.log_text();
     assert_eq!(run.status, Some(0), "{log}");
@@ -147,16 +150,48 @@ fn check(model_path: &Path, vectors_path: &Path, cases: usize) {
 #[test]
 fn the_shipped_app_serves_over_a_uart_like_the_host() {
     let (demo_model, demo_vectors) = model_pairs().unwrap().remove(0);
-    check(&demo_model, &demo_vectors, 10);
+    check(&demo_model, &demo_vectors, 10, None);
     let models = workspace_root().join("models");
-    check(
-        &models.join("wine-std0.25.cert"),
-        &models.join("wine-std0.25.cvec"),
-        8,
-    );
-    check(
-        &models.join("cnn-small-eps0.1.cert"),
-        &models.join("cnn-small-eps0.1.cvec"),
-        3,
-    );
+    let pair = |name: &str| {
+        (
+            models.join(format!("{name}.cert")),
+            models.join(format!("{name}.cvec")),
+        )
+    };
+    let (wine, wine_vectors) = pair("wine-std0.25");
+    check(&wine, &wine_vectors, 8, None);
+    let (cnn, cnn_vectors) = pair("cnn-small-eps0.1");
+    check(&cnn, &cnn_vectors, 3, None);
+}
+
+/// A firmware built with only part of the runtime serves the models that
+/// need no more exactly like the full one, and refuses, with the runtime's
+/// typed error, a model that needs a part it left out.
+#[test]
+fn reduced_firmware_serves_what_it_carries_and_refuses_the_rest() {
+    let models = workspace_root().join("models");
+    let pair = |name: &str| {
+        (
+            models.join(format!("{name}.cert")),
+            models.join(format!("{name}.cvec")),
+        )
+    };
+    let (mlp, mlp_vectors) = pair("mlp-eps0.1");
+    let (cnn, cnn_vectors) = pair("cnn-small-eps0.1");
+    let (wine, wine_vectors) = pair("wine-std0.25");
+    // Dense only, no refinement; convolutions without refinement.
+    check(&mlp, &mlp_vectors, 3, Some(""));
+    check(&cnn, &cnn_vectors, 2, Some("conv"));
+    for (model, vectors, features, missing) in [
+        (&cnn, &cnn_vectors, "", "conv"),
+        (&wine, &wine_vectors, "conv", "refine"),
+    ] {
+        let elves = build_board_with(model, vectors, Some(features)).unwrap();
+        let (run, sent) = run_qemu_with_uart(&elves[SERVE], &session(&[])).unwrap();
+        let log = run.log_text();
+        assert_eq!(run.status, Some(1), "{log}");
+        assert!(sent.is_empty());
+        let refusal = format!("model: Unsupported {{ feature: \"{missing}\" }}");
+        assert!(log.contains(&refusal), "{log}");
+    }
 }

@@ -58,7 +58,22 @@ pub fn embed_model(defaults: &[&str]) -> Vec<u8> {
         Model::from_bytes(&bytes).unwrap_or_else(|e| panic!("CERT_MODEL {}: {e}", path.display()));
     let depth = model.refine_depth(model.refine_boxes());
     let boxes = model.refine_boxes();
+    let convolves = model
+        .layers()
+        .iter()
+        .any(|l| matches!(l, cert_runtime::Layer::Conv2d(_)));
     drop(model);
+    // The board's own features (its build script sees them): a firmware
+    // that leaves out a part this model needs refuses it at load.
+    for (needed, feature) in [(convolves, "conv"), (boxes > 0, "refine")] {
+        let var = format!("CARGO_FEATURE_{}", feature.to_uppercase());
+        if needed && env::var_os(var).is_none() {
+            println!(
+                "cargo::warning=CERT_MODEL {} needs the runtime's `{feature}` feature, which this firmware leaves out: it will refuse the model",
+                path.display()
+            );
+        }
+    }
     if depth > REFINE_DEPTH {
         panic!(
             "CERT_MODEL {}: refining with {} boxes may need {depth} trail levels, the boards hold {REFINE_DEPTH}",

@@ -96,7 +96,7 @@ pub(crate) fn run<K: Kernels, D: Domain, S: Sink<D::Acc>>(
 /// is (`top`, `left`) in padded coordinates, where kernel rows `ky0..ky1`
 /// and columns `kx0..kx1` fall inside the input and the rest is padding.
 #[allow(clippy::too_many_arguments)]
-#[inline(always)]
+#[inline(never)]
 fn gather_edge<D: Domain>(
     layer: &Conv2d<'_>,
     input: Shape,

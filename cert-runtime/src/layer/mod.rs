@@ -10,12 +10,14 @@
 //! receptive field of each output pixel into a packed column (im2col), so
 //! that every multiply-accumulate runs in one long kernel call.
 
+#[cfg(feature = "conv")]
 pub(crate) mod conv;
 pub(crate) mod dense;
 
+#[cfg(feature = "conv")]
+use cert_kernels::{GROUP, pack_intervals, pack_points};
 use cert_kernels::{
-    GROUP, Kernels, centre_slot, interval_tail, pack_intervals, pack_points, point_slot,
-    point_tail, radius_slot, whole_groups,
+    Kernels, centre_slot, interval_tail, point_slot, point_tail, radius_slot, whole_groups,
 };
 
 use crate::limits::MAX_ACTIVATION;
@@ -130,14 +132,17 @@ pub(crate) trait Domain {
         step: usize,
     );
 
+    #[cfg(feature = "conv")]
     /// Writes real zero (zero padding) to values `to..to + len` of the
     /// packed column `col`.
     fn zero_run(col: &mut [i16], to: usize, len: usize);
 
+    #[cfg(feature = "conv")]
     /// Copies values `from..from + len` of the natural-order buffer `src`
     /// to values `to..to + len` of the packed column `col`.
     fn copy_run(src: &[i16], from: usize, col: &mut [i16], to: usize, len: usize);
 
+    #[cfg(feature = "conv")]
     /// [`Domain::copy_run`] for `to` and `len` multiples of [`GROUP`] (whole
     /// groups only: the fast path of a convolution's interior pixels).
     fn copy_groups(src: &[i16], from: usize, col: &mut [i16], to: usize, len: usize);
@@ -153,7 +158,7 @@ impl Domain for Point {
         cert_kernels::point_len(n)
     }
 
-    #[inline(always)]
+    #[inline(never)]
     fn rows<K: Kernels, S: Sink<i32>>(
         weights: &[u8],
         fan_in: usize,
@@ -188,6 +193,7 @@ impl Domain for Point {
         }
     }
 
+    #[cfg(feature = "conv")]
     #[inline(always)]
     fn zero_run(col: &mut [i16], to: usize, len: usize) {
         for k in to..to + len {
@@ -195,6 +201,7 @@ impl Domain for Point {
         }
     }
 
+    #[cfg(feature = "conv")]
     #[inline(always)]
     fn copy_run(src: &[i16], from: usize, col: &mut [i16], to: usize, len: usize) {
         let src = &src[from..from + len];
@@ -210,6 +217,7 @@ impl Domain for Point {
         }
     }
 
+    #[cfg(feature = "conv")]
     #[inline(always)]
     fn copy_groups(src: &[i16], from: usize, col: &mut [i16], to: usize, len: usize) {
         pack_points(&src[from..from + len], &mut col[to..to + len]);
@@ -244,7 +252,7 @@ impl Domain for Interval {
         cert_kernels::interval_len(n)
     }
 
-    #[inline(always)]
+    #[inline(never)]
     fn rows<K: Kernels, S: Sink<Span>>(
         weights: &[u8],
         fan_in: usize,
@@ -284,6 +292,7 @@ impl Domain for Interval {
         }
     }
 
+    #[cfg(feature = "conv")]
     #[inline(always)]
     fn zero_run(col: &mut [i16], to: usize, len: usize) {
         for k in to..to + len {
@@ -292,6 +301,7 @@ impl Domain for Interval {
         }
     }
 
+    #[cfg(feature = "conv")]
     #[inline(always)]
     fn copy_run(src: &[i16], from: usize, col: &mut [i16], to: usize, len: usize) {
         let src = &src[2 * from..2 * (from + len)];
@@ -308,6 +318,7 @@ impl Domain for Interval {
         }
     }
 
+    #[cfg(feature = "conv")]
     #[inline(always)]
     fn copy_groups(src: &[i16], from: usize, col: &mut [i16], to: usize, len: usize) {
         pack_intervals(

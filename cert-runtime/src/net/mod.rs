@@ -12,7 +12,9 @@ use core::ops::Range;
 
 use cert_kernels::{Kernels, Native};
 
-pub(crate) use scratch::{ScratchPlan, SearchSpace, Workspace};
+#[cfg(feature = "refine")]
+pub(crate) use scratch::SearchSpace;
+pub(crate) use scratch::{ScratchPlan, Workspace};
 pub(crate) use sink::Collected;
 
 use crate::budget::Budget;
@@ -276,6 +278,7 @@ impl<'a, K: Kernels> Net<'a, K> {
 
     /// Runs hidden layer `i` of either kind in domain `D` over the packed
     /// input `src`, with `col` as the convolution's column.
+    #[cfg_attr(not(feature = "conv"), allow(unused_variables))]
     fn run_layer<D: Domain, S: Sink<D::Acc>>(
         &self,
         i: usize,
@@ -285,9 +288,13 @@ impl<'a, K: Kernels> Net<'a, K> {
     ) {
         match &self.desc.layers[i] {
             Layer::Dense(d) => layer::dense::run::<K, D, S>(d, src, sink),
+            #[cfg(feature = "conv")]
             Layer::Conv2d(c) => {
                 layer::conv::run::<K, D, S>(c, self.shapes[i], self.shapes[i + 1], src, col, sink)
             }
+            // Validation refuses convolutions without the feature.
+            #[cfg(not(feature = "conv"))]
+            Layer::Conv2d(_) => {}
         }
     }
 

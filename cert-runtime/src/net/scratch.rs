@@ -36,6 +36,7 @@ pub(crate) struct Workspace<'s> {
 }
 
 /// What refinement keeps per input value besides an interval workspace.
+#[cfg(feature = "refine")]
 pub(crate) struct SearchSpace<'s> {
     /// The current integer box: `lo` of value `i` at `2 i`, `hi` at `2 i + 1`.
     pub bounds: &'s mut [i16],
@@ -75,6 +76,7 @@ impl ScratchPlan {
     }
 
     /// The buffers of a refinement.
+    #[cfg(feature = "refine")]
     pub fn refinement<'s>(
         &self,
         scratch: &'s mut [i16],

@@ -27,6 +27,9 @@ pub(crate) fn validate<'a>(desc: &ModelDesc<'a>) -> Result<Geometry<'a>, Error> 
     if desc.layers.is_empty() || !(2..=MAX_CLASSES).contains(&classes) {
         return Err(Error::UnsupportedSize);
     }
+    if cfg!(not(feature = "refine")) && header.certification.refine_boxes > 0 {
+        return Err(Error::Unsupported { feature: "refine" });
+    }
     validate_input(header)?;
     validate_names(header.input.names, usize::from(header.input.channels))?;
     validate_names(header.class_names, classes)?;
@@ -49,7 +52,10 @@ pub(crate) fn validate<'a>(desc: &ModelDesc<'a>) -> Result<Geometry<'a>, Error> 
         let _ = shapes.push(shape);
         let out = match layer {
             Layer::Dense(d) => layer::dense::output_shape(d, shape),
+            #[cfg(feature = "conv")]
             Layer::Conv2d(c) => layer::conv::output_shape(c, shape),
+            #[cfg(not(feature = "conv"))]
+            Layer::Conv2d(_) => return Err(Error::Unsupported { feature: "conv" }),
         }
         .filter(Shape::fits)
         .ok_or(Error::ShapeMismatch { layer: i })?;

@@ -8,7 +8,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use end_to_end::footprint::{Footprint, code_table, layer_table, table};
+use end_to_end::footprint::{
+    Footprint, code_table, feature_sizes, feature_table, layer_table, table,
+};
 use end_to_end::model_pairs;
 
 fn main() -> ExitCode {
@@ -38,6 +40,14 @@ fn main() -> ExitCode {
                 eprintln!("{}: {e}", model.display());
                 return ExitCode::FAILURE;
             }
+        }
+    }
+    let (model, vectors) = &pairs[0];
+    match feature_sizes(model, vectors) {
+        Ok(sizes) => println!("{}", feature_table(&sizes)),
+        Err(e) => {
+            eprintln!("feature sizes: {e}");
+            return ExitCode::FAILURE;
         }
     }
     println!("{}", table(&rows));
