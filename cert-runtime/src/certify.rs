@@ -6,12 +6,13 @@ use cert_kernels::{Kernels, centre_slot, radius_slot};
 use crate::budget::Budget;
 use crate::error::Error;
 use crate::format::Dense;
-use crate::limits::MAX_CLASSES;
+#[cfg(feature = "linear")]
+use crate::format::{Bounds, Layer};
+#[cfg(feature = "linear")]
+use crate::linear;
+pub use crate::margin::Margins;
+use crate::margin::proves;
 use crate::net::{Net, Workspace, argmax};
-
-/// Lower bounds of the margins `f_class - f_j`, one per class
-/// (`margins[class]` is 0).
-pub type Margins = heapless::Vec<i32, MAX_CLASSES>;
 
 /// The outcome of certifying one input.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,21 +50,6 @@ pub struct Radius {
     /// The largest `t <= max` (an `f32`) at which `direction.scaled(t)` is
     /// certified, or `None` when even `t = 0` is not (a tie).
     pub radius: Option<f32>,
-}
-
-/// True when margin lower bounds prove that `class` wins everywhere:
-/// `f_class - f_j > 0` for every `j < class` and `>= 0` for every
-/// `j > class` (ties go to the lowest index, as the prediction's argmax
-/// breaks them). For a single-point box this is exact.
-pub(crate) fn proves(class: usize, margins: &[i32]) -> bool {
-    margins
-        .iter()
-        .enumerate()
-        .all(|(j, &m)| match j.cmp(&class) {
-            core::cmp::Ordering::Less => m > 0,
-            core::cmp::Ordering::Equal => true,
-            core::cmp::Ordering::Greater => m >= 0,
-        })
 }
 
 /// Certifies a real-valued input (`Model::certify`), calling `mark(i)` as
@@ -192,7 +178,10 @@ pub(crate) fn certificate_of_box<K: Kernels>(
 ) -> Certificate {
     let (hidden, last) = net.split_last();
     let candidate = argmax(&net.centre_logits(ws.front));
-    let margins = margin_bounds(last, ws.front, candidate);
+    let mut margins = margin_bounds(last, ws.front, candidate);
+    if !proves(candidate, &margins) {
+        tighten(net, ws, candidate, &mut margins);
+    }
     mark(hidden.len());
     if proves(candidate, &margins) {
         // Every point of the box, the unperturbed input included, gets `candidate`.
@@ -243,4 +232,36 @@ pub(crate) fn margin_bounds(last: &Dense<'_>, cr: &[i16], class: usize) -> Margi
         let _ = margins.push(lower.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32);
     }
     margins
+}
+
+/// Raises the margins of `class` with linear bounds when the model asks
+/// for them and its last hidden layer allows (see `linear`).
+#[cfg(feature = "linear")]
+pub(crate) fn tighten<K: Kernels>(
+    net: &Net<'_, K>,
+    ws: &mut Workspace<'_>,
+    class: usize,
+    margins: &mut Margins,
+) {
+    let (Bounds::Linear, Some(tail)) = (net.desc.header.certification.bounds, net.tail) else {
+        return;
+    };
+    let (_, logits) = net.split_last();
+    if let Layer::Dense(hidden) = &net.desc.layers[tail.layer] {
+        let front = &*ws.front;
+        linear::tighten::<K>(
+            hidden, logits, tail, front, ws.back, class, margins, ws.linear,
+        );
+    }
+}
+
+/// Without the `linear` feature a model cannot ask for linear bounds (it
+/// does not load): margins stay the interval ones.
+#[cfg(not(feature = "linear"))]
+pub(crate) fn tighten<K: Kernels>(
+    _: &Net<'_, K>,
+    _: &mut Workspace<'_>,
+    _: usize,
+    _: &mut Margins,
+) {
 }

@@ -200,7 +200,7 @@ impl fmt::Display for Error {
                 f,
                 "model format version {found} is too old (this runtime reads version {supported}): export the run again \
                  (`certnn export --run DIR --out FILE`) or upgrade the file in place of a run \
-                 (`certnn upgrade --model FILE --eps E --out NEW`)"
+                 (`certnn upgrade --model FILE --out NEW`, with `--eps E` for a version-1 file)"
             ),
             Error::Malformed => write!(
                 f,

@@ -55,6 +55,9 @@ pub mod grid;
 mod layer;
 mod le;
 mod limits;
+#[cfg(feature = "linear")]
+mod linear;
+mod margin;
 mod model;
 mod net;
 pub mod quantizer;
@@ -69,7 +72,8 @@ pub use certify::{Certificate, Margins, Radius};
 pub use decide::Buffers;
 pub use error::{ContainerError, Error};
 pub use format::{
-    CertSpec, Conv2d, Dense, Header, InputSpec, Layer, ModelDesc, Output, Params, Requantize,
+    Bounds, CertSpec, Conv2d, Dense, Header, InputSpec, Layer, ModelDesc, Output, Params,
+    Requantize,
 };
 pub use layer::Shape;
 pub use limits::{MAX_ACTIVATION, MAX_CLASSES, MAX_LAYERS, REFINE_DEPTH};

@@ -9,7 +9,7 @@ use crate::budget::Budget;
 use crate::certify::{self, Certificate, Radius};
 use crate::decide::{self, Buffers};
 use crate::error::Error;
-use crate::format::{self, Header, Layer, ModelDesc};
+use crate::format::{self, Bounds, Header, Layer, ModelDesc};
 use crate::layer::Shape;
 use crate::net::{Net, Prediction};
 use crate::quantizer::Quantizer;
@@ -56,6 +56,21 @@ impl<'a, K: Kernels> Model<'a, K> {
         Model {
             net: self.net.with_kernels(),
         }
+    }
+
+    /// The same model bounding margins by `bounds` instead of the way its
+    /// file says (what `certnn certify --bounds` compares). Linear bounds
+    /// take more scratch: the scratch lengths follow.
+    pub fn with_bounds(self, bounds: Bounds) -> Model<'a, K> {
+        Model {
+            net: self.net.with_bounds(bounds),
+        }
+    }
+
+    /// How the model bounds margins that the interval pass alone does not
+    /// prove.
+    pub fn bounds(&self) -> Bounds {
+        self.header().certification.bounds
     }
 
     /// Header: input spec, certification spec, classes, names, description.

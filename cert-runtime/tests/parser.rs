@@ -13,8 +13,8 @@ use common::{crc32, payload, seal};
 fn golden_file_matches_the_spec_byte_for_byte() {
     assert_eq!(golden(), GOLDEN);
     let body = payload(GOLDEN);
-    assert_eq!(body.len(), 111);
-    assert_eq!(crc32(body), 0xf00e_c924);
+    assert_eq!(body.len(), 112);
+    assert_eq!(crc32(body), 0x29ad_1803);
     assert_eq!(seal(body), GOLDEN);
     assert_eq!(crc32(b"123456789"), 0xcbf4_3926, "the CRC's check value");
 }
@@ -140,21 +140,23 @@ fn container_errors() {
     assert_eq!(load_error(&[]), container(ContainerError::BadMagic));
 
     let mut newer = GOLDEN.to_vec();
-    newer[4] = 3;
+    newer[4] = 4;
     let unsupported = ContainerError::UnsupportedVersion {
-        found: 3,
+        found: 4,
         supported: format::FORMAT_VERSION,
     };
     assert_eq!(load_error(&newer), container(unsupported));
-    let mut older = GOLDEN.to_vec();
-    older[4] = 1;
-    assert_eq!(
-        load_error(&older),
-        Error::FormatOutdated {
-            found: 1,
-            supported: 2
-        }
-    );
+    for version in [1, 2] {
+        let mut older = GOLDEN.to_vec();
+        older[4] = version;
+        assert_eq!(
+            load_error(&older),
+            Error::FormatOutdated {
+                found: u16::from(version),
+                supported: 3
+            }
+        );
+    }
     assert!(
         Error::FormatOutdated {
             found: 1,
@@ -192,7 +194,7 @@ fn container_errors() {
     corrupt[20] ^= 0x01;
     let computed = crc32(payload(&corrupt));
     let mismatch = ContainerError::ChecksumMismatch {
-        stored: 0xf00e_c924,
+        stored: 0x29ad_1803,
         computed,
     };
     assert_eq!(load_error(&corrupt), container(mismatch));
@@ -206,17 +208,21 @@ fn malformed_payloads() {
     let mut longer = payload(GOLDEN).to_vec();
     longer.push(0);
     assert_eq!(load_error(&seal(&longer)), Error::Malformed);
-    // An unknown Layer variant (2) where layer 0 starts (file offset 58).
+    // An unknown Layer variant (2) where layer 0 starts (file offset 59).
     let mut variant = payload(GOLDEN).to_vec();
-    variant[48] = 2;
+    variant[49] = 2;
     assert_eq!(load_error(&seal(&variant)), Error::Malformed);
-    // Invalid UTF-8 in the class names (file offset 44).
+    // Invalid UTF-8 in the class names (file offset 45).
     let mut names = payload(GOLDEN).to_vec();
-    names[34] = 0xff;
+    names[35] = 0xff;
     assert_eq!(load_error(&seal(&names)), Error::Malformed);
     // More layers than MAX_LAYERS: the heapless vector refuses them.
     let mut many = payload(GOLDEN).to_vec();
-    many[47] = cert_runtime::MAX_LAYERS as u8 + 1;
+    many[48] = cert_runtime::MAX_LAYERS as u8 + 1;
+    // An unknown Bounds variant (2) after refine_boxes (file offset 42).
+    let mut bounds = payload(GOLDEN).to_vec();
+    bounds[32] = 2;
+    assert_eq!(load_error(&seal(&bounds)), Error::Malformed);
     assert_eq!(load_error(&seal(&many)), Error::Malformed);
     // A quantiser array or an eps array of the wrong length.
     let short_quantizers = golden_with(|d| d.header.input.quantizers = &[0; 16]);

@@ -34,10 +34,18 @@ fn exported_model_round_trips_agrees_and_resists_attacks() {
     )
     .unwrap();
     let net = load_net(&cfg, &dir.best_model(), &device).unwrap();
-    let bytes = export(&net, &cfg, &set, &cfg.eps, 0, &device)
-        .unwrap()
-        .to_bytes()
-        .unwrap();
+    let bytes = export(
+        &net,
+        &cfg,
+        &set,
+        &cfg.eps,
+        0,
+        cert_runtime::Bounds::Interval,
+        &device,
+    )
+    .unwrap()
+    .to_bytes()
+    .unwrap();
 
     // Round trip: decode and re-encode gives the same bytes.
     let model = Model::from_bytes(&bytes).unwrap();

@@ -209,10 +209,11 @@ pub fn code_table(rows: &[Footprint]) -> String {
 }
 
 /// The runtime parts a firmware can carry, as `CERT_FEATURES` names them,
-/// with a name for tables: everything, images without refinement, and
-/// dense models only.
-pub const FEATURE_SETS: [(&str, &str); 3] = [
-    ("full (conv, refine)", "conv refine"),
+/// with a name for tables: everything, no linear bounds, images without
+/// refinement, and dense models only.
+pub const FEATURE_SETS: [(&str, &str); 4] = [
+    ("full (conv, refine, linear)", "conv refine linear"),
+    ("no linear bounds (conv, refine)", "conv refine"),
     ("convolutions, no refinement (conv)", "conv"),
     ("dense only (none)", ""),
 ];

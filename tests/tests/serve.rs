@@ -184,7 +184,8 @@ fn reduced_firmware_serves_what_it_carries_and_refuses_the_rest() {
     check(&cnn, &cnn_vectors, 2, Some("conv"));
     for (model, vectors, features, missing) in [
         (&cnn, &cnn_vectors, "", "conv"),
-        (&wine, &wine_vectors, "conv", "refine"),
+        (&wine, &wine_vectors, "conv linear", "refine"),
+        (&wine, &wine_vectors, "refine", "linear"),
     ] {
         let elves = build_board_with(model, vectors, Some(features)).unwrap();
         let (run, sent) = run_qemu_with_uart(&elves[SERVE], &session(&[])).unwrap();

@@ -58,6 +58,7 @@ pub fn embed_model(defaults: &[&str]) -> Vec<u8> {
         Model::from_bytes(&bytes).unwrap_or_else(|e| panic!("CERT_MODEL {}: {e}", path.display()));
     let depth = model.refine_depth(model.refine_boxes());
     let boxes = model.refine_boxes();
+    let linear = model.bounds() == cert_runtime::Bounds::Linear;
     let convolves = model
         .layers()
         .iter()
@@ -65,7 +66,11 @@ pub fn embed_model(defaults: &[&str]) -> Vec<u8> {
     drop(model);
     // The board's own features (its build script sees them): a firmware
     // that leaves out a part this model needs refuses it at load.
-    for (needed, feature) in [(convolves, "conv"), (boxes > 0, "refine")] {
+    for (needed, feature) in [
+        (convolves, "conv"),
+        (boxes > 0, "refine"),
+        (linear, "linear"),
+    ] {
         let var = format!("CARGO_FEATURE_{}", feature.to_uppercase());
         if needed && env::var_os(var).is_none() {
             println!(

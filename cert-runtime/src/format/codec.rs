@@ -23,6 +23,7 @@ impl<St: Storage> ModelDesc<'_, St> {
             + bytes_len(input.names.as_ref().as_bytes())
             + bytes_len(h.certification.eps.as_ref())
             + varint_len(h.certification.refine_boxes)
+            + 1 // the variant of `bounds`
             + varint_len(h.classes.into())
             + bytes_len(h.class_names.as_ref().as_bytes())
             + bytes_len(h.description.as_ref().as_bytes());

@@ -16,6 +16,8 @@ pub mod owned;
 pub mod storage;
 #[cfg(feature = "std")]
 pub mod v1;
+#[cfg(feature = "std")]
+pub mod v2;
 
 use serde::{Deserialize, Serialize};
 
@@ -32,7 +34,7 @@ pub use storage::Owned;
 pub use storage::{Flash, Storage};
 
 /// The format version this runtime reads and writes.
-pub const FORMAT_VERSION: u16 = 2;
+pub const FORMAT_VERSION: u16 = 3;
 /// Model files: magic `CERT`, version [`FORMAT_VERSION`].
 pub const MODEL: Kind = Kind {
     magic: *b"CERT",
@@ -107,6 +109,22 @@ pub struct CertSpec<'a, St: Storage = Flash> {
     /// Boxes refinement may bound per input by default (0: plain interval
     /// certification only).
     pub refine_boxes: u32,
+    /// How margins are bounded when the interval pass alone does not
+    /// certify (format version 3).
+    pub bounds: Bounds,
+}
+
+/// How the device bounds the margins of a box.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Bounds {
+    /// Integer intervals only (FORMAT.md 4.5).
+    #[default]
+    Interval,
+    /// Intervals, then, for a box they do not certify, linear bounds of the
+    /// margins back-substituted through the last hidden layer, in exact
+    /// integer arithmetic (FORMAT.md 4.6); never weaker than intervals.
+    Linear,
 }
 
 impl<St: Storage> CertSpec<'_, St> {

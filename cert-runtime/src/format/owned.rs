@@ -26,8 +26,8 @@ use std::string::{String, ToString};
 use std::vec::Vec;
 
 use super::{
-    CertSpec, Conv2d, Dense, Flash, Header, InputSpec, Layer, ModelDesc, Output, Owned, Params,
-    Requantize, names,
+    Bounds, CertSpec, Conv2d, Dense, Flash, Header, InputSpec, Layer, ModelDesc, Output, Owned,
+    Params, Requantize, names,
 };
 use crate::error::Error;
 use crate::quantizer::Quantizer;
@@ -73,12 +73,18 @@ impl InputSpec<'static, Owned> {
 
 impl CertSpec<'static, Owned> {
     /// The budget `eps` (one per input channel, in its real units) and the
-    /// default box budget of refinement.
+    /// default box budget of refinement, with interval bounds.
     pub fn new(eps: &[f32], refine_boxes: u32) -> Self {
         CertSpec {
             eps: eps.iter().flat_map(|e| e.to_le_bytes()).collect(),
             refine_boxes,
+            bounds: Bounds::Interval,
         }
+    }
+
+    /// The same spec with margins bounded by `bounds`.
+    pub fn with_bounds(self, bounds: Bounds) -> Self {
+        CertSpec { bounds, ..self }
     }
 }
 
@@ -196,6 +202,7 @@ impl ModelDesc<'static, Owned> {
                 certification: CertSpec {
                     eps: &h.certification.eps,
                     refine_boxes: h.certification.refine_boxes,
+                    bounds: h.certification.bounds,
                 },
                 classes: h.classes,
                 class_names: &h.class_names,
@@ -270,6 +277,7 @@ impl ModelDesc<'_, Flash> {
                 certification: CertSpec {
                     eps: h.certification.eps.to_vec(),
                     refine_boxes: h.certification.refine_boxes,
+                    bounds: h.certification.bounds,
                 },
                 classes: h.classes,
                 class_names: h.class_names.to_string(),

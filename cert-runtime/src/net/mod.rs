@@ -19,9 +19,11 @@ pub(crate) use sink::Collected;
 
 use crate::budget::Budget;
 use crate::error::Error;
-use crate::format::{Dense, Layer, ModelDesc, Output};
+use crate::format::{Bounds, Dense, Layer, ModelDesc, Output};
 use crate::layer::{self, Domain, Interval, Layout, Point, Shape, Sink};
 use crate::limits::{MAX_CLASSES, MAX_LAYERS};
+#[cfg(feature = "linear")]
+use crate::linear::{self, Tail};
 use crate::quantizer::Quantizer;
 use sink::Requantized;
 
@@ -47,6 +49,10 @@ pub(crate) struct Net<'a, K> {
     /// `shapes[i]` is the input of layer `i`; the last entry the logits'.
     pub shapes: heapless::Vec<Shape, { MAX_LAYERS + 1 }>,
     pub plan: ScratchPlan,
+    /// The last hidden layer, when the model asks for linear bounds and
+    /// they apply to it.
+    #[cfg(feature = "linear")]
+    pub tail: Option<Tail>,
     kernels: PhantomData<K>,
 }
 
@@ -58,18 +64,40 @@ impl<'a> Net<'a, Native> {
             activation: geometry.max_activation,
             column: geometry.max_column,
             inputs: geometry.shapes[0].len(),
+            linear: 0,
         };
-        Ok(Net {
+        let net = Net {
             desc,
             logits: geometry.logits,
             shapes: geometry.shapes,
             plan,
+            #[cfg(feature = "linear")]
+            tail: None,
             kernels: PhantomData,
-        })
+        };
+        let bounds = net.desc.header.certification.bounds;
+        Ok(net.with_bounds(bounds))
     }
 }
 
 impl<'a, K: Kernels> Net<'a, K> {
+    /// The same network bounding margins by `bounds` (linear bounds apply
+    /// when the last hidden layer is Dense; they take scratch).
+    pub fn with_bounds(mut self, bounds: Bounds) -> Self {
+        self.desc.header.certification.bounds = bounds;
+        #[cfg(feature = "linear")]
+        {
+            self.tail = match bounds {
+                Bounds::Linear => Tail::of(&self.desc.layers),
+                Bounds::Interval => None,
+            };
+            self.plan.linear = self.tail.map_or(0, |t| {
+                linear::SCRATCH_PER_NEURON * self.desc.layers[t.layer].out_channels()
+            });
+        }
+        self
+    }
+
     /// The same network computing with the kernels `L`.
     pub fn with_kernels<L: Kernels>(self) -> Net<'a, L> {
         Net {
@@ -77,6 +105,8 @@ impl<'a, K: Kernels> Net<'a, K> {
             logits: self.logits,
             shapes: self.shapes,
             plan: self.plan,
+            #[cfg(feature = "linear")]
+            tail: self.tail,
             kernels: PhantomData,
         }
     }

@@ -17,6 +17,8 @@ pub(crate) struct ScratchPlan {
     pub column: usize,
     /// Input values.
     pub inputs: usize,
+    /// Extra elements the linear bounds take (0 for a model without them).
+    pub linear: usize,
 }
 
 /// The buffers of one inference: two packed activation buffers the layers
@@ -33,6 +35,9 @@ pub(crate) struct Workspace<'s> {
     pub front: &'s mut [i16],
     pub back: &'s mut [i16],
     pub col: &'s mut [i16],
+    /// The linear bounds' own elements (empty without them).
+    #[cfg_attr(not(feature = "linear"), allow(dead_code))]
+    pub linear: &'s mut [i16],
 }
 
 /// What refinement keeps per input value besides an interval workspace.
@@ -52,9 +57,12 @@ impl ScratchPlan {
         1 + 2 * Point::packed_len(self.activation) + Point::packed_len(self.column)
     }
 
-    /// Elements an interval pass takes.
+    /// Elements an interval pass takes (with the linear bounds' elements
+    /// for a model that uses them).
     pub fn certify_len(&self) -> usize {
-        1 + 2 * Interval::packed_len(self.activation) + Interval::packed_len(self.column)
+        1 + 2 * Interval::packed_len(self.activation)
+            + Interval::packed_len(self.column)
+            + self.linear
     }
 
     /// Elements refinement takes: an interval pass, and per input value
@@ -96,8 +104,14 @@ impl ScratchPlan {
     fn carve_intervals<'s>(&self, aligned: &'s mut [i16]) -> Workspace<'s> {
         let buffer = Interval::packed_len(self.activation);
         let (front, rest) = aligned.split_at_mut(buffer);
-        let (back, col) = rest.split_at_mut(buffer);
-        Workspace { front, back, col }
+        let (back, rest) = rest.split_at_mut(buffer);
+        let (col, linear) = rest.split_at_mut(Interval::packed_len(self.column));
+        Workspace {
+            front,
+            back,
+            col,
+            linear,
+        }
     }
 }
 

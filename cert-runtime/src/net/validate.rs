@@ -3,7 +3,7 @@
 //! model except through their inputs and buffers.
 
 use crate::error::Error;
-use crate::format::{self, Dense, Header, Layer, ModelDesc, Output};
+use crate::format::{self, Bounds, Dense, Header, Layer, ModelDesc, Output};
 use crate::layer::{self, Shape};
 use crate::limits::{MAX_ACTIVATION, MAX_CLASSES, MAX_LAYERS};
 use crate::quantizer::Quantizer;
@@ -29,6 +29,9 @@ pub(crate) fn validate<'a>(desc: &ModelDesc<'a>) -> Result<Geometry<'a>, Error> 
     }
     if cfg!(not(feature = "refine")) && header.certification.refine_boxes > 0 {
         return Err(Error::Unsupported { feature: "refine" });
+    }
+    if cfg!(not(feature = "linear")) && header.certification.bounds == Bounds::Linear {
+        return Err(Error::Unsupported { feature: "linear" });
     }
     validate_input(header)?;
     validate_names(header.input.names, usize::from(header.input.channels))?;

@@ -4,9 +4,10 @@ use cert_kernels::Kernels;
 
 use super::{Split, Trail, depth_needed};
 use crate::budget::Budget;
-use crate::certify::{certificate_of_box, margin_bounds, proves};
+use crate::certify::{certificate_of_box, margin_bounds, tighten};
 use crate::error::Error;
 use crate::format::Layer;
+use crate::margin::proves;
 use crate::net::{Net, SearchSpace, Workspace};
 use crate::verdict::{Decision, Verdict};
 
@@ -188,7 +189,11 @@ impl<K: Kernels> Search<'_, '_, '_, K> {
             &mut |_| {},
         );
         let (_, last) = net.split_last();
-        proves(self.class, &margin_bounds(last, self.ws.front, self.class))
+        let mut margins = margin_bounds(last, self.ws.front, self.class);
+        if !proves(self.class, &margins) {
+            tighten(net, &mut self.ws, self.class, &mut margins);
+        }
+        proves(self.class, &margins)
     }
 
     /// Moves to the next unexplored box of the trail: the upper half of the

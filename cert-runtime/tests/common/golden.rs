@@ -47,8 +47,8 @@ pub fn golden_spec() -> OwnedModel {
 /// The golden model file, annotated field by field in FORMAT.md.
 #[rustfmt::skip]
 pub const GOLDEN: &[u8] = &[
-    // container: magic "CERT", version 2 (u16 LE), payload length 111 (u32 LE)
-    0x43, 0x45, 0x52, 0x54, 0x02, 0x00, 0x6f, 0x00, 0x00, 0x00,
+    // container: magic "CERT", version 3 (u16 LE), payload length 112 (u32 LE)
+    0x43, 0x45, 0x52, 0x54, 0x03, 0x00, 0x70, 0x00, 0x00, 0x00,
     // header.input: channels 1, height 2, width 2 (varints)
     0x01, 0x02, 0x02,
     // quantizers: 17 bytes, one per channel: scale 1/256, offset 0.0 (f32 LE),
@@ -58,8 +58,8 @@ pub const GOLDEN: &[u8] = &[
     // names: "grey"
     0x04, 0x67, 0x72, 0x65, 0x79,
     // header.certification: eps 4 bytes, one f32 LE per channel, 0.0625;
-    // refine_boxes 16 (varint)
-    0x04, 0x00, 0x00, 0x80, 0x3d, 0x10,
+    // refine_boxes 16 (varint); bounds Bounds::Interval (0)
+    0x04, 0x00, 0x00, 0x80, 0x3d, 0x10, 0x00,
     // header.classes 2; class_names "no,yes"; description "golden"
     0x02,
     0x06, 0x6e, 0x6f, 0x2c, 0x79, 0x65, 0x73,
@@ -80,8 +80,8 @@ pub const GOLDEN: &[u8] = &[
     0x08, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
     // output: Output::Logits (1), scale 0.5
     0x01, 0x00, 0x00, 0x00, 0x3f,
-    // CRC-32/ISO-HDLC of the payload, 0xf00ec924 (u32 LE)
-    0x24, 0xc9, 0x0e, 0xf0,
+    // CRC-32/ISO-HDLC of the payload, 0x29ad1803 (u32 LE)
+    0x03, 0x18, 0xad, 0x29,
 ];
 
 /// The golden spec encoded by the builder.

@@ -6,7 +6,7 @@ use clap::Args;
 use host_trainer::export::{ModelCard, certify_set};
 use serde_json::json;
 
-use super::model_file::{EpsArg, InputArgs, ModelArg};
+use super::model_file::{BoundsArg, EpsArg, InputArgs, ModelArg};
 
 /// Certify inputs with an exported int8 model, using the exact integer
 /// arithmetic of the device (cert-runtime): clean and certified accuracy,
@@ -37,6 +37,10 @@ pub struct CertifyArgs {
     /// certification). Default: the model's own.
     #[arg(long, value_name = "N")]
     refine: Option<u32>,
+    /// How margins the interval pass leaves open are bounded: interval or
+    /// linear (default: what the model file says).
+    #[arg(long, value_enum)]
+    bounds: Option<BoundsArg>,
     /// Print one JSON object on stdout.
     #[arg(long)]
     json: bool,
@@ -57,7 +61,10 @@ pub struct CertifyArgs {
 /// Runs `certnn certify`.
 pub fn run(args: CertifyArgs) -> Result<()> {
     let bytes = args.model.read()?;
-    let model = args.model.load(&bytes)?;
+    let mut model = args.model.load(&bytes)?;
+    if let Some(bounds) = args.bounds {
+        model = model.with_bounds(bounds.into());
+    }
     if args.update_card {
         return update_card(&args.model.path, &model, bytes.len());
     }
@@ -72,6 +79,7 @@ pub fn run(args: CertifyArgs) -> Result<()> {
             "samples": summary.samples,
             "clean_accuracy": summary.clean_accuracy,
             "certified_accuracy": summary.certified_accuracy,
+            "bounds": format!("{:?}", model.bounds()).to_lowercase(),
         });
         if let Some(r) = &summary.refinement {
             out["refine_boxes"] = json!(r.max_boxes);
@@ -85,13 +93,18 @@ pub fn run(args: CertifyArgs) -> Result<()> {
         }
         super::print_json(&out)?;
     } else {
-        println!("{} inputs, eps {}:", summary.samples, summary.eps);
+        println!(
+            "{} inputs, eps {}, {:?} bounds:",
+            summary.samples,
+            summary.eps,
+            model.bounds()
+        );
         println!(
             "  clean accuracy      {:6.2}%",
             100.0 * summary.clean_accuracy
         );
         println!(
-            "  certified accuracy  {:6.2}%  (interval bounds)",
+            "  certified accuracy  {:6.2}%  (before refinement)",
             100.0 * summary.certified_accuracy
         );
         if let Some(r) = &summary.refinement {
@@ -109,7 +122,11 @@ pub fn run(args: CertifyArgs) -> Result<()> {
 }
 
 /// Re-measures the int8 part of the card beside `path` and rewrites it.
-fn update_card(path: &std::path::Path, model: &Model<'_>, flash_bytes: usize) -> Result<()> {
+pub(crate) fn update_card(
+    path: &std::path::Path,
+    model: &Model<'_>,
+    flash_bytes: usize,
+) -> Result<()> {
     let json = path.with_extension("json");
     let mut card: ModelCard = serde_json::from_slice(
         &std::fs::read(&json).with_context(|| format!("reading the card {}", json.display()))?,

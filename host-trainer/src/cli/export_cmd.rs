@@ -9,7 +9,7 @@ use host_trainer::eval::{PgdConfig, evaluate};
 use host_trainer::export::{ModelCard, certify_set, export};
 use host_trainer::train::{RunDir, load_net, split_indices};
 
-use super::model_file;
+use super::model_file::{self, BoundsArg};
 
 /// Default boxes of refinement for feature vectors (images get none: a
 /// box of hundreds of pixels is not worth bisecting).
@@ -49,6 +49,10 @@ pub struct ExportArgs {
     /// for images).
     #[arg(long, value_name = "N")]
     refine_boxes: Option<u32>,
+    /// How the device bounds margins the interval pass leaves open: the
+    /// model file carries it (`certnn certify --bounds` compares).
+    #[arg(long, value_enum, default_value_t = BoundsArg::Interval)]
+    bounds: BoundsArg,
     /// PGD steps for the card's float attack numbers (0 skips).
     #[arg(long, default_value_t = 20)]
     pgd_steps: usize,
@@ -79,6 +83,7 @@ pub fn run(args: ExportArgs) -> Result<()> {
         &splits.train.subset(&train_idx),
         &calibration_eps,
         refine_boxes,
+        args.bounds.into(),
         &device,
     )?;
     let bytes = spec
@@ -116,10 +121,7 @@ pub fn run(args: ExportArgs) -> Result<()> {
         arch: cfg.arch.clone(),
         parameters: model.parameter_count(),
         flash_bytes: bytes.len(),
-        scratch_ram_bytes: 2 * match refine {
-            Some(_) => model.refine_scratch_len(),
-            None => model.certify_scratch_len(),
-        },
+        scratch_ram_bytes: 2 * model.decide_scratch_len(),
         eps_train: cfg.eps_train.clone(),
         eps: cfg.eps.clone(),
         float_clean_accuracy: float.clean,

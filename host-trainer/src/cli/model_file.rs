@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
-use cert_runtime::Model;
-use clap::Args;
+use cert_runtime::{Bounds, Model};
+use clap::{Args, ValueEnum};
 use host_trainer::data::{
     DataSource, Dataset, InputShape, default_data_dir, read_csv, read_idx_images,
 };
@@ -177,4 +177,23 @@ pub fn check_shape(model: &Model<'_>, set: &Dataset) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `--bounds`: how margins the interval pass leaves open are bounded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BoundsArg {
+    /// Integer intervals only.
+    Interval,
+    /// Intervals, then linear bounds back-substituted through the last
+    /// hidden layer (exact integer arithmetic; never weaker).
+    Linear,
+}
+
+impl From<BoundsArg> for Bounds {
+    fn from(b: BoundsArg) -> Bounds {
+        match b {
+            BoundsArg::Interval => Bounds::Interval,
+            BoundsArg::Linear => Bounds::Linear,
+        }
+    }
 }

@@ -2,37 +2,48 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, anyhow};
-use cert_runtime::format::CertSpec;
-use cert_runtime::format::v1;
+use anyhow::{Context, Result, anyhow, bail};
+use cert_runtime::container;
+use cert_runtime::format::{self, CertSpec, v1, v2};
 use clap::Args;
 use host_trainer::eps::EpsSpec;
 use host_trainer::export::ModelCard;
 
-use super::model_file;
+use super::model_file::{self, BoundsArg};
 
-/// Upgrade a model file of format version 1 (certnn before the model
-/// carried its certification spec) to today's format, when its run is no
-/// longer there to export again. The layers are copied bit for bit, so
-/// every prediction and certificate stays the same; the file gains the
-/// budget it is certified at (--eps), per input channel, and a default box
-/// budget for refinement. A model card beside the old file (NAME.json) is
-/// written beside the new one with its new size and this command.
+/// Upgrade a model file of an older format version to today's, when its
+/// run is no longer there to export again, or change the certification
+/// spec of a model file of today's version (--eps, --refine-boxes,
+/// --bounds). The layers are copied bit for
+/// bit, so every prediction and interval certificate stays the same.
+///
+/// Version 1 (certnn before the model carried its certification spec)
+/// gains the budget it is certified at (--eps, required), per input
+/// channel, and a default box budget (--refine-boxes). Version 2 (before
+/// the model said how margins are bounded) keeps its budget and box budget
+/// unless given, and gains --bounds (default interval: the same
+/// certificates). A model card beside the old file (NAME.json) is written
+/// beside the new one with its new size and this command.
 #[derive(Args, Debug)]
-#[command(after_help = "Example:
-  certnn upgrade --model old/cnn-small-eps0.1.cert --eps 0.1 --out models/cnn-small-eps0.1.cert")]
+#[command(after_help = "Examples:
+  certnn upgrade --model old/cnn-small-eps0.1.cert --eps 0.1 --out models/cnn-small-eps0.1.cert
+  certnn upgrade --model v2/wine.cert --out models/wine.cert --bounds linear")]
 pub struct UpgradeArgs {
-    /// The version-1 model file.
+    /// The model file of format version 1 or 2.
     #[arg(long, value_name = "FILE")]
     model: PathBuf,
     /// The budget the model is certified at (what its card says): E or
-    /// E1,E2,... per input channel, or @FILE.
+    /// E1,E2,... per input channel, or @FILE. Required for version 1.
     #[arg(long, value_name = "EPS")]
-    eps: EpsSpec,
-    /// Boxes refinement may bound per input by default.
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    refine_boxes: u32,
-    /// The version-2 file to write.
+    eps: Option<EpsSpec>,
+    /// Boxes refinement may bound per input by default (version 1: 0;
+    /// version 2: the file's).
+    #[arg(long, value_name = "N")]
+    refine_boxes: Option<u32>,
+    /// How margins the interval pass leaves open are bounded.
+    #[arg(long, value_enum, default_value_t = BoundsArg::Interval)]
+    bounds: BoundsArg,
+    /// The file to write (today's format).
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
 }
@@ -41,12 +52,39 @@ pub struct UpgradeArgs {
 pub fn run(args: UpgradeArgs) -> Result<()> {
     let old = std::fs::read(&args.model)
         .with_context(|| format!("reading model file {}", args.model.display()))?;
-    let mut spec = v1::upgrade(&old)
-        .map_err(|e| anyhow!("{}: not a version-1 model file: {e}", args.model.display()))?;
-    let eps = args
-        .eps
-        .values(usize::from(spec.header.input.channels), None)?;
-    spec.header.certification = CertSpec::new(&eps, args.refine_boxes);
+    let version = old.get(4..6).map(|v| u16::from_le_bytes([v[0], v[1]]));
+    let not = |e| {
+        anyhow!(
+            "{}: not a model file of format version 1 or 2: {e}",
+            args.model.display()
+        )
+    };
+    let current = cert_runtime::format::FORMAT_VERSION;
+    let mut spec = match (container::stored_checksum(&old) != 0, version) {
+        (true, Some(1)) => v1::upgrade(&old).map_err(not)?,
+        (true, Some(2)) => v2::upgrade(&old).map_err(not)?,
+        (true, Some(v)) if v == current => format::decode(&old)
+            .map_err(|e| anyhow!("{}: {e}", args.model.display()))?
+            .owned(),
+        _ => bail!(
+            "{}: not a model file of format version 1 to {current}",
+            args.model.display()
+        ),
+    };
+    let channels = usize::from(spec.header.input.channels);
+    let eps = match (&args.eps, version) {
+        (Some(eps), _) => eps.values(channels, None)?,
+        (None, Some(v)) if v >= 2 => (0..channels)
+            .map(|c| spec.header.certification.eps(c).unwrap_or(0.0))
+            .collect(),
+        (None, _) => {
+            bail!("a version-1 file does not record its budget: give --eps (its card says it)")
+        }
+    };
+    let boxes = args
+        .refine_boxes
+        .unwrap_or(spec.header.certification.refine_boxes);
+    spec.header.certification = CertSpec::new(&eps, boxes).with_bounds(args.bounds.into());
     let bytes = spec
         .to_bytes()
         .map_err(|e| anyhow!("the upgraded model does not encode: {e}"))?;
@@ -71,10 +109,17 @@ pub fn run(args: UpgradeArgs) -> Result<()> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         card.flash_bytes = bytes.len();
-        card.scratch_ram_bytes = model.certify_scratch_bytes();
-        card.upgrade_command = Some(super::command_line());
+        card.scratch_ram_bytes = 2 * model.decide_scratch_len();
+        // Upgrades chain (version 1 to 2 to 3): keep every command.
+        let command = super::command_line();
+        card.upgrade_command = Some(match card.upgrade_command.take() {
+            Some(earlier) => format!("{earlier}\n{command}"),
+            None => command,
+        });
         card.write(&args.out)?;
         println!("and its card {}", args.out.with_extension("md").display());
+        // The spec may have changed what certifies: measure it again.
+        super::certify_cmd::update_card(&args.out, &model, bytes.len())?;
     }
     Ok(())
 }

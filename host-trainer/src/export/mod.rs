@@ -16,9 +16,9 @@ pub use quantize::{Header, quantize};
 
 use anyhow::{Result, anyhow};
 use burn::tensor::Device;
-use cert_runtime::Model;
 use cert_runtime::format::owned::OwnedModel;
 use cert_runtime::format::{CertSpec, InputSpec};
+use cert_runtime::{Bounds, Model};
 
 use crate::calibrate::activation_max;
 use crate::data::Dataset;
@@ -27,7 +27,8 @@ use crate::model::Net;
 use crate::train::TrainConfig;
 
 /// Quantises a trained network into a model description certified at the
-/// run's budget, with `refine_boxes` boxes of refinement by default;
+/// run's budget, with `refine_boxes` boxes of refinement by default and
+/// margins bounded by `bounds`;
 /// activation ranges come from the IBP bounds of `calibration_eps` around
 /// the calibration inputs (0 calibrates on clean activations only).
 pub fn export(
@@ -36,6 +37,7 @@ pub fn export(
     calibration: &Dataset,
     calibration_eps: &Eps,
     refine_boxes: u32,
+    bounds: Bounds,
     device: &Device,
 ) -> Result<OwnedModel> {
     let layers = fold(net);
@@ -52,7 +54,8 @@ pub fn export(
     let input = InputSpec::new(dims, &cfg.space.quantizers(), &cfg.channel_names);
     let header = Header {
         input,
-        certification: CertSpec::new(&cfg.eps.values(cfg.channels()), refine_boxes),
+        certification: CertSpec::new(&cfg.eps.values(cfg.channels()), refine_boxes)
+            .with_bounds(bounds),
         class_names: cfg.class_names.clone(),
         description: format!(
             "{} trained at eps {} for eps {}, seed {}",
@@ -73,7 +76,7 @@ pub fn int8_certified_accuracy(
     set: &Dataset,
     device: &Device,
 ) -> Result<f32> {
-    let bytes = export(net, cfg, calibration, &cfg.eps, 0, device)?
+    let bytes = export(net, cfg, calibration, &cfg.eps, 0, Bounds::Interval, device)?
         .to_bytes()
         .map_err(|e| anyhow!("the exported model does not load: {e}"))?;
     let model = Model::from_bytes(&bytes).map_err(|e| anyhow!("{e}"))?;

@@ -19,7 +19,8 @@
 
 use cert_kernels::{Dsp, Kernels, Scalar};
 use cert_runtime::format::{
-    CertSpec, Conv2d, Dense, Header, InputSpec, Layer, ModelDesc, Output, Params, Requantize,
+    Bounds, CertSpec, Conv2d, Dense, Header, InputSpec, Layer, ModelDesc, Output, Params,
+    Requantize,
 };
 use cert_runtime::{Budget, Model, Quantizer, REFINE_DEPTH, Trail};
 use cortex_m_rt::entry;
@@ -301,6 +302,13 @@ fn one_model(
             certification: CertSpec {
                 eps: &*eps,
                 refine_boxes: 16,
+                // Half the models bound margins linearly too (their tail
+                // layer's interval pass runs on the kernels as well).
+                bounds: if rng.random_bool(0.5) {
+                    Bounds::Linear
+                } else {
+                    Bounds::Interval
+                },
             },
             classes: classes as u16,
             class_names: "",
