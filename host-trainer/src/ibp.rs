@@ -96,6 +96,19 @@ pub struct Pass {
     /// Pre-activation bounds (after BatchNorm) of every ReLU layer,
     /// flattened to `[batch, units]`, when asked for.
     pub preactivations: Vec<Bounds<2>>,
+    /// The affine map every BatchNorm applied (batch statistics in
+    /// training, running ones in evaluation), one per block in order, when
+    /// pre-activations are asked for: what a backward bound needs.
+    pub affines: Vec<Affine>,
+}
+
+/// A per-channel affine map `scale * x + shift` (a BatchNorm as applied).
+#[derive(Debug, Clone)]
+pub struct Affine {
+    /// Per channel.
+    pub scale: Tensor<1>,
+    /// Per channel.
+    pub shift: Tensor<1>,
 }
 
 /// The tensors one propagation carries.
@@ -117,6 +130,7 @@ pub fn propagate(
     keep_preactivations: bool,
 ) -> Pass {
     let mut preactivations = Vec::new();
+    let mut affines = Vec::new();
     let input_box = match mode.grids() {
         Some(grids) => input_box.map(|b| fake_quant::input_box(b, grids.input)),
         None => input_box,
@@ -130,9 +144,11 @@ pub fn propagate(
     }
     let mut preactivation_layers = 0;
     for block in &net.convs {
-        flow = conv_block(block, flow, mode);
+        let affine;
+        (flow, affine) = conv_block(block, flow, mode);
         if keep_preactivations && let Some(b) = &flow.bounds {
             preactivations.push(flatten(b.clone()));
+            affines.extend(affine);
         }
         flow = activate(flow, mode, preactivation_layers);
         preactivation_layers += 1;
@@ -142,9 +158,11 @@ pub fn propagate(
         bounds: flow.bounds.map(flatten),
     };
     for block in &net.dense {
-        flow = dense_block(block, flow, mode);
+        let (next, affine) = dense_block(block, flow, mode);
+        flow = next;
         if keep_preactivations && let Some(b) = &flow.bounds {
             preactivations.push(b.clone());
+            affines.extend(affine);
         }
         flow = activate(flow, mode, preactivation_layers);
         preactivation_layers += 1;
@@ -169,6 +187,7 @@ pub fn propagate(
         centre_logits,
         margins,
         preactivations,
+        affines,
     }
 }
 
@@ -221,7 +240,7 @@ fn weights<const D: usize>(
     }
 }
 
-fn conv_block(block: &ConvBlock, flow: Flow<4>, mode: Mode) -> Flow<4> {
+fn conv_block(block: &ConvBlock, flow: Flow<4>, mode: Mode) -> (Flow<4>, Option<Affine>) {
     let conv = &block.conv;
     let w = weights(conv.weight.val(), mode, fake_quant::conv_weights);
     let bias = conv.bias.as_ref().map(|b| b.val());
@@ -238,7 +257,7 @@ fn conv_block(block: &ConvBlock, flow: Flow<4>, mode: Mode) -> Flow<4> {
     batch_norm(&block.bn, flow, mode)
 }
 
-fn dense_block(block: &DenseBlock, flow: Flow<2>, mode: Mode) -> Flow<2> {
+fn dense_block(block: &DenseBlock, flow: Flow<2>, mode: Mode) -> (Flow<2>, Option<Affine>) {
     let linear = &block.linear;
     let w = weights(linear.weight.val(), mode, fake_quant::dense_weights);
     let flow = Flow {
@@ -261,8 +280,13 @@ fn affine(x: Tensor<2>, weight: Tensor<2>, linear: &Linear) -> Tensor<2> {
 }
 
 /// BatchNorm as a per-channel affine map `w x + b`, applied to the clean
-/// batch, the centre, and (through `|w|`) the radius.
-fn batch_norm<const D: usize>(bn: &BatchNorm, flow: Flow<D>, mode: Mode) -> Flow<D> {
+/// batch, the centre, and (through `|w|`) the radius; the map is returned
+/// too (`None` when no statistics could be taken).
+fn batch_norm<const D: usize>(
+    bn: &BatchNorm,
+    flow: Flow<D>,
+    mode: Mode,
+) -> (Flow<D>, Option<Affine>) {
     let (mean, var) = match mode {
         Mode::Eval => (bn.running_mean.value(), bn.running_var.value()),
         Mode::Train(training) => {
@@ -273,7 +297,7 @@ fn batch_norm<const D: usize>(bn: &BatchNorm, flow: Flow<D>, mode: Mode) -> Flow
                 CleanInput::Centres => centre.or(flow.clean.as_ref()),
             };
             let Some(source) = source.cloned() else {
-                return flow;
+                return (flow, None);
             };
             let (mean, var) = channel_stats(source);
             update_running(bn, mean.clone().detach(), var.clone().detach());
@@ -282,14 +306,19 @@ fn batch_norm<const D: usize>(bn: &BatchNorm, flow: Flow<D>, mode: Mode) -> Flow
     };
     let scale = bn.gamma.val() / var.add_scalar(bn.epsilon).sqrt();
     let shift = bn.beta.val() - mean * scale.clone();
+    let affine = Affine {
+        scale: scale.clone(),
+        shift: shift.clone(),
+    };
     let (scale, shift) = (per_channel::<D>(scale), per_channel::<D>(shift));
-    Flow {
+    let flow = Flow {
         clean: flow.clean.map(|x| x * scale.clone() + shift.clone()),
         bounds: flow.bounds.map(|b| Bounds {
             centre: b.centre * scale.clone() + shift.clone(),
             radius: b.radius * scale.clone().abs(),
         }),
-    }
+    };
+    (flow, Some(affine))
 }
 
 /// Mean and (population) variance per channel (dimension 1).

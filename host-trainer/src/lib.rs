@@ -4,7 +4,7 @@
 //! The modules depend on each other in one direction only:
 //!
 //! ```text
-//! data -> model -> bounds -> fake_quant -> ibp -> calibrate -> {train, eval} -> export
+//! data -> model -> bounds -> fake_quant -> ibp -> crown -> calibrate -> {train, eval} -> export
 //!                                                                   eps, report: leaves
 //! ```
 //!
@@ -14,6 +14,7 @@
 
 pub mod bounds;
 pub mod calibrate;
+pub mod crown;
 pub mod data;
 pub mod eps;
 pub mod eval;

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::{Device, Tensor};
+use host_trainer::crown::Bound;
 use host_trainer::data::Dataset;
 use host_trainer::export::int8_certified_accuracy;
 use host_trainer::ibp::CleanInput;
@@ -106,4 +107,18 @@ fn centre_statistics_and_quant_aware_epochs_learn_and_resume() {
         .val_int8_certified
         .expect("QA epochs certify their export");
     assert!(int8 > 0.1, "int8 certified {int8}");
+}
+
+#[test]
+fn crown_ibp_training_learns_and_resumes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut cfg, set) = common::tiny_config(tmp.path(), 1500, 3);
+    cfg.bound = Bound::CrownIbp;
+    let metrics = learns_and_resumes(tmp.path(), &cfg, &set);
+    for m in &metrics {
+        let t = m
+            .val_tightness
+            .expect("every epoch measures IBP's tightness");
+        assert!(t > 0.0 && t <= 1.0, "epoch {}: tightness {t}", m.epoch);
+    }
 }

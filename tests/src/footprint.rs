@@ -44,6 +44,13 @@ pub struct Footprint {
     pub refine: u64,
     /// Mean boxes bounded per refinement.
     pub boxes: u64,
+    /// Test vectors run.
+    pub cases: u64,
+    /// Of them, certified by the first certify (interval pass, and linear
+    /// bounds where the model asks for them).
+    pub certified: u64,
+    /// Of them, proven by refinement after certify did not.
+    pub refined: u64,
     /// What every layer costs, for the first case.
     pub layers: Vec<LayerCost>,
 }
@@ -112,6 +119,9 @@ impl Footprint {
             certify_uncertified: number("instructions:", "uncertified")?,
             refine: number("instructions:", "refine")?,
             boxes: number("instructions:", "boxes")?,
+            cases: number("summary:", "cases")?,
+            certified: number("summary:", "certified")?,
+            refined: number("summary:", "refined")?,
             layers: run
                 .messages("layer ")
                 .map(LayerCost::parse)
@@ -130,8 +140,8 @@ impl Footprint {
 /// The rows as a Markdown table.
 pub fn table(rows: &[Footprint]) -> String {
     let mut out = String::from(
-        "| model | code flash | runtime code | weights flash | vectors flash | static RAM | peak stack | instructions/predict | instructions/certify: mean (certified, not) | certify/predict | instructions/refine (boxes) |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| model | code flash | runtime code | weights flash | vectors flash | static RAM | peak stack | instructions/predict | instructions/certify: mean (certified, not) | certify/predict | instructions/refine (boxes) | certified (+ refined) / cases |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for f in rows {
         let refine = match f.boxes {
@@ -139,7 +149,7 @@ pub fn table(rows: &[Footprint]) -> String {
             boxes => format!("{} ({boxes})", f.refine),
         };
         out += &format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} ({}, {}) | {:.2}x | {refine} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} ({}, {}) | {:.2}x | {refine} | {} (+{}) / {} |\n",
             f.name,
             bytes(f.code_flash),
             bytes(f.runtime_code),
@@ -151,7 +161,10 @@ pub fn table(rows: &[Footprint]) -> String {
             f.certify,
             f.certify_certified,
             f.certify_uncertified,
-            f.ratio()
+            f.ratio(),
+            f.certified,
+            f.refined,
+            f.cases,
         );
     }
     out

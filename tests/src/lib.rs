@@ -69,3 +69,40 @@ pub fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
     std::fs::rename(&tmp, path)?;
     Ok(path.to_path_buf())
 }
+
+/// For a model that bounds its margins linearly, the same model with
+/// interval bounds only and its vectors made afresh, as `STEM-intervals`
+/// beside the demo files: what the linear bounds cost and gain, measured
+/// side by side. `None` for a model with interval bounds.
+pub fn interval_variant(
+    model: &Path,
+    vectors: &Path,
+) -> std::io::Result<Option<(PathBuf, PathBuf)>> {
+    use cert_runtime::vectors::{self, Vectors};
+    use cert_runtime::{Bounds, format};
+    let invalid =
+        |e: &dyn std::fmt::Display| std::io::Error::other(format!("{}: {e}", model.display()));
+    let bytes = std::fs::read(model)?;
+    let mut spec = format::decode(&bytes).map_err(|e| invalid(&e))?.owned();
+    if spec.header.certification.bounds == Bounds::Interval {
+        return Ok(None);
+    }
+    spec.header.certification = spec
+        .header
+        .certification
+        .clone()
+        .with_bounds(Bounds::Interval);
+    let model_file = spec.to_bytes().map_err(|e| invalid(&e))?;
+    let old = std::fs::read(vectors)?;
+    let old = Vectors::from_bytes(&old).map_err(|e| invalid(&e))?;
+    let inputs: Vec<Vec<f32>> = old.cases().map(|c| c.input_values().collect()).collect();
+    let labels: Option<Vec<u16>> = old.cases().map(|c| c.label).collect();
+    let vector_file =
+        vectors::build(&model_file, &inputs, labels.as_deref()).map_err(|e| invalid(&e))?;
+    let stem = model.file_stem().unwrap_or_default().to_string_lossy();
+    let dir = boards_dir().join("target/e2e");
+    Ok(Some((
+        write_new(&dir.join(format!("{stem}-intervals.cert")), &model_file)?,
+        write_new(&dir.join(format!("{stem}-intervals.cvec")), &vector_file)?,
+    )))
+}

@@ -7,6 +7,7 @@ use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Distribution, Int, Tensor, TensorData};
 use clap::Args;
 use host_trainer::bounds::Perturbation;
+use host_trainer::crown::Bound;
 use host_trainer::data::{InputShape, InputSpace};
 use host_trainer::ibp::CleanInput;
 use host_trainer::model::{Arch, Init, Net};
@@ -92,6 +93,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
                     reg_lambda: 0.0,
                     reg_tau: 0.5,
                     clean_input,
+                    bound: Bound::Ibp,
                 };
                 let mut run = |n: usize| {
                     for _ in 0..n {

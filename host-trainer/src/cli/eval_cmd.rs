@@ -63,6 +63,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
         &test,
         &cfg.perturbation(&eps),
         (args.pgd_steps > 0).then_some(&pgd),
+        true,
         250,
         &device,
     );
@@ -80,6 +81,12 @@ pub fn run(args: EvalArgs) -> Result<()> {
             );
         }
         println!("  IBP-verified         {:6.2}%", 100.0 * acc.verified);
+        if let Some(crown) = acc.crown_ibp_verified {
+            println!("  CROWN-IBP-verified   {:6.2}%", 100.0 * crown);
+        }
+        if let Some(t) = acc.tightness {
+            println!("  IBP tightness        {t:6.3}   (Mao et al. 2024; 1 = IBP exact)");
+        }
     }
     Ok(())
 }

@@ -109,6 +109,7 @@ pub fn run(args: ExportArgs) -> Result<()> {
         test,
         &cfg.perturbation(&cfg.eps),
         (args.pgd_steps > 0).then_some(&pgd),
+        false,
         250,
         &device,
     );

@@ -9,6 +9,7 @@ use burn::tensor::{Device, Int, Tensor};
 use serde::Serialize;
 
 use crate::bounds::Perturbation;
+use crate::crown::crown_verified_and_tightness;
 use crate::data::{Dataset, batch};
 use crate::ibp::{Mode, propagate, verified};
 use crate::model::Net;
@@ -26,6 +27,12 @@ pub struct Accuracy {
     pub pgd: Option<f32>,
     /// Proven correct for every input within eps by IBP.
     pub verified: f32,
+    /// Proven correct by CROWN-IBP (linear bounds back from the margins
+    /// over IBP's pre-activation bounds), when computed.
+    pub crown_ibp_verified: Option<f32>,
+    /// Mean tightness of IBP (Mao et al. 2024), when computed: 1 where IBP
+    /// is exact for the network linearised at the input.
+    pub tightness: Option<f32>,
 }
 
 /// Clean and IBP-verified correctness of one batch, with running statistics.
@@ -49,24 +56,32 @@ pub fn clean_and_verified(
     (clean, verified(margins).int())
 }
 
-/// Evaluates `net` on `set` within `eps`; `pgd` adds the attack.
+/// Evaluates `net` on `set` within `eps`; `pgd` adds the attack, `linear`
+/// CROWN-IBP-verified accuracy and IBP's tightness.
 pub fn evaluate(
     net: &Net,
     set: &Dataset,
     eps: &Perturbation,
     pgd: Option<&PgdConfig>,
+    linear: bool,
     batch_size: usize,
     device: &Device,
 ) -> Accuracy {
     let plain = net.valid();
     let plain_device = device.clone().inner();
     let (mut clean, mut verified_count, mut attacked) = (0i64, 0i64, 0i64);
+    let (mut crown_count, mut tightness) = (0i64, 0f64);
     let indices: Vec<usize> = (0..set.len()).collect();
     for chunk in indices.chunks(batch_size.max(1)) {
         let (x, y) = batch(set, chunk, &plain_device);
-        let (c, v) = clean_and_verified(&plain, x, y, eps);
+        let (c, v) = clean_and_verified(&plain, x.clone(), y.clone(), eps);
         clean += c.sum().into_scalar::<i64>();
         verified_count += v.sum().into_scalar::<i64>();
+        if linear {
+            let (v, t) = crown_verified_and_tightness(&plain, x, y, eps);
+            crown_count += v.sum().into_scalar::<i64>();
+            tightness += f64::from(t.into_scalar::<f32>()) * chunk.len() as f64;
+        }
         if let Some(cfg) = pgd {
             let (x, y) = batch(set, chunk, device);
             attacked += pgd_correct(net, x, y, eps, cfg)
@@ -82,5 +97,7 @@ pub fn evaluate(
         clean: clean as f32 / n,
         pgd: pgd.map(|_| attacked as f32 / n),
         verified: verified_count as f32 / n,
+        crown_ibp_verified: linear.then(|| crown_count as f32 / n),
+        tightness: linear.then(|| (tightness / f64::from(n)) as f32),
     }
 }

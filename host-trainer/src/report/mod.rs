@@ -39,6 +39,11 @@ pub struct EpochMetrics {
     /// (quantisation-aware epochs only).
     #[serde(default)]
     pub val_int8_certified: Option<f32>,
+    /// IBP's tightness (Mao et al. 2024) on the first validation inputs at
+    /// the validation eps: how close interval bounds are to the optimal
+    /// box of the network linearised at each input (1: exact).
+    #[serde(default)]
+    pub val_tightness: Option<f32>,
     /// Seconds spent training this epoch (validation excluded).
     pub seconds: f32,
 }

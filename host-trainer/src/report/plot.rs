@@ -39,13 +39,14 @@ pub fn plot_curves(metrics: &[EpochMetrics], path: &Path, title: &str) -> Result
         .y_desc("training eps")
         .draw()
         .map_err(|e| err(&e))?;
-    let series: [Series; 4] = [
+    let series: [Series; 5] = [
         ("clean", BLUE, |m| Some(m.val_clean)),
         ("PGD", RED, |m| m.val_pgd),
         ("IBP verified", GREEN, |m| Some(m.val_verified)),
         ("int8 certified (QA epochs)", MAGENTA, |m| {
             m.val_int8_certified
         }),
+        ("IBP tightness (Mao et al.)", CYAN, |m| m.val_tightness),
     ];
     for (name, color, value) in series {
         let points: Vec<(f32, f32)> = metrics

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::step::StepConfig;
 use crate::bounds::Perturbation;
+use crate::crown::Bound;
 use crate::data::{DataSource, InputShape, InputSpace};
 use crate::eps::Eps;
 use crate::ibp::CleanInput;
@@ -44,6 +45,9 @@ pub struct TrainConfig {
     pub clean_weight: f32,
     /// Where BatchNorm takes its training statistics from.
     pub clean_input: CleanInput,
+    /// The bound of the robust loss (runs saved before it: IBP).
+    #[serde(default)]
+    pub bound: Bound,
     /// Final epochs trained quantisation-aware (QA-IBP): weights and
     /// activations fake-quantised to the deployed int8 grid.
     pub qa_epochs: usize,
@@ -98,6 +102,7 @@ impl TrainConfig {
             reg_lambda: self.reg_lambda,
             reg_tau: self.reg_tau,
             clean_input: self.clean_input,
+            bound: self.bound,
         }
     }
 }

@@ -43,6 +43,9 @@ use crate::report::{EpochMetrics, append_metrics, plot_curves, read_metrics};
 /// Validation inputs attacked with PGD each epoch (the attack is the slow part).
 const VAL_PGD_SAMPLES: usize = 500;
 
+/// Validation inputs IBP's tightness is measured on each epoch.
+const VAL_TIGHTNESS_SAMPLES: usize = 500;
+
 /// The certified accuracy, at the run's budget, of the int8 model made of a
 /// network: what a quantisation-aware epoch is selected on. Given the
 /// network, the calibration split and the validation split. (The exporter
@@ -272,14 +275,28 @@ impl<'a> Run<'a> {
     ) -> Result<(EpochMetrics, f32)> {
         let (cfg, epoch) = (self.cfg, self.progress.epoch);
         let eps = cfg.perturbation(&cfg.eps);
-        let acc = evaluate(&self.net, &self.val, &eps, None, 512, self.device);
+        let acc = evaluate(&self.net, &self.val, &eps, None, false, 512, self.device);
+        let val_tight = self.val.take(VAL_TIGHTNESS_SAMPLES);
+        let tightness =
+            evaluate(&self.net, &val_tight, &eps, None, true, 250, self.device).tightness;
         let pgd = PgdConfig {
             steps: cfg.val_pgd_steps,
             ..PgdConfig::default()
         };
         let val_pgd = self.val.take(VAL_PGD_SAMPLES);
         let pgd_acc = (cfg.val_pgd_steps > 0)
-            .then(|| evaluate(&self.net, &val_pgd, &eps, Some(&pgd), 250, self.device).pgd)
+            .then(|| {
+                evaluate(
+                    &self.net,
+                    &val_pgd,
+                    &eps,
+                    Some(&pgd),
+                    false,
+                    250,
+                    self.device,
+                )
+                .pgd
+            })
             .flatten();
         let int8_certified = match (&self.calibration, quantized, self.quant_aware()) {
             (Some(calibration), Some(validate), true) => {
@@ -300,6 +317,7 @@ impl<'a> Run<'a> {
             val_pgd: pgd_acc,
             val_verified: acc.verified,
             val_int8_certified: int8_certified,
+            val_tightness: tightness,
             seconds,
         };
         // Selection among epochs trained at full eps (the last epoch always

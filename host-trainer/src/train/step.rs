@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::regularizer;
 use super::schedule::RampPoint;
 use crate::bounds::Perturbation;
+use crate::crown::{Bound, crown_ibp_margins};
 use crate::ibp::{
     CleanInput, Grids, Mode, Training, cross_entropy, propagate, robust_loss, verified,
 };
@@ -24,6 +25,9 @@ pub struct StepConfig {
     pub reg_tau: f64,
     /// Where BatchNorm takes its training statistics from.
     pub clean_input: CleanInput,
+    /// The bound of the robust loss.
+    #[serde(default)]
+    pub bound: Bound,
 }
 
 /// The loss of one batch and what it tells about the batch.
@@ -42,7 +46,8 @@ pub struct Step {
 /// until eps is full. With `CleanInput::Centres` the clean terms (natural
 /// loss, BatchNorm statistics) are taken on the box centres and the clean
 /// batch is not carried once eps > 0. `grids` makes the step
-/// quantisation-aware.
+/// quantisation-aware. With `Bound::CrownIbp` the robust loss is on
+/// CROWN-IBP's mix (see [`Bound`]); QA steps use IBP.
 pub fn training_step(
     net: &Net,
     step: &StepConfig,
@@ -59,22 +64,31 @@ pub fn training_step(
         1.0
     };
     let regularise = step.reg_lambda > 0.0 && !at.full;
+    // CROWN-IBP's weight, 1 - progress: none once eps is full.
+    let beta = 1.0 - progress;
+    let crown = step.bound == Bound::CrownIbp && at.active && beta > 1e-5 && grids.is_none();
     let need_box = at.active || regularise;
     let carry_clean = !need_box || step.clean_input == CleanInput::Batch;
     let box_of = if at.active { &at.perturbation } else { warmup };
     let input_box = need_box.then(|| box_of.around(x.clone()));
     let input_radius = input_box.as_ref().map(|b| b.radius.clone().mean());
-    let pass = propagate(
+    let mut pass = propagate(
         net,
         carry_clean.then_some(x),
-        input_box,
+        input_box.clone(),
         Some(y.clone()),
         Mode::Train(Training {
             clean_input: step.clean_input,
             quantized: grids,
         }),
-        regularise,
+        regularise || crown,
     );
+    let verified_margins = pass.margins.clone();
+    if crown && let (Some(ibp), Some(input)) = (pass.margins.take(), &input_box) {
+        let head = net.head.weight.val();
+        let linear = crown_ibp_margins(net, &pass, input, y.clone(), head);
+        pass.margins = Some(linear.mul_scalar(beta) + ibp.mul_scalar(1.0 - beta));
+    }
     let clean_correct = pass.logits.as_ref().map(|logits| {
         logits
             .clone()
@@ -105,9 +119,10 @@ pub fn training_step(
             + regularizer::relu_balance(&pass.preactivations, step.reg_tau);
         loss = loss + reg.mul_scalar(step.reg_lambda * f64::from(1.0 - progress));
     }
+    // Verified by IBP, whatever the loss used.
     let verified = at
         .active
-        .then(|| pass.margins.map(|m| verified(m).int()))
+        .then(|| verified_margins.map(|m| verified(m).int()))
         .flatten();
     Step {
         loss,

@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use host_trainer::crown::Bound;
 use host_trainer::data::{DataSource, Dataset, InputSpace, default_data_dir};
 use host_trainer::eps::Eps;
 use host_trainer::ibp::CleanInput;
@@ -37,6 +38,7 @@ pub fn tiny_config(dir: &Path, images: usize, epochs: usize) -> (TrainConfig, Da
         reg_tau: 0.5,
         clean_weight: 0.0,
         clean_input: CleanInput::Batch,
+        bound: Bound::Ibp,
         qa_epochs: 0,
         grad_clip: 10.0,
         val_fraction: 0.1,

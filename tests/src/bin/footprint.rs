@@ -1,7 +1,8 @@
 //! Prints the firmware footprint tables (Markdown) for model and vector
 //! file pairs; with no arguments, for [`end_to_end::model_pairs`] (the demo
 //! pair, made afresh, and every shipped `models/NAME.cert` with its
-//! `NAME.cvec`).
+//! `NAME.cvec`), and each model with linear bounds once more with
+//! interval bounds only (`NAME-intervals`).
 //!
 //! `cargo run --release -p end-to-end --bin footprint [MODEL VECTORS]...`
 
@@ -11,7 +12,7 @@ use std::process::ExitCode;
 use end_to_end::footprint::{
     Footprint, code_table, feature_sizes, feature_table, layer_table, table,
 };
-use end_to_end::model_pairs;
+use end_to_end::{interval_variant, model_pairs};
 
 fn main() -> ExitCode {
     let args: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
@@ -32,8 +33,20 @@ fn main() -> ExitCode {
             .map(|p| (p[0].clone(), p[1].clone()))
             .collect()
     };
-    let mut rows = Vec::new();
+    // Each model with linear bounds also with intervals only, side by side.
+    let mut variants = Vec::new();
     for (model, vectors) in &pairs {
+        match interval_variant(model, vectors) {
+            Ok(Some(pair)) => variants.push(pair),
+            Ok(None) => {}
+            Err(e) => {
+                eprintln!("{}: {e}", model.display());
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    let mut rows = Vec::new();
+    for (model, vectors) in pairs.iter().chain(&variants) {
         match Footprint::measure(model, vectors) {
             Ok((footprint, _)) => rows.push(footprint),
             Err(e) => {
