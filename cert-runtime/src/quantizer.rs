@@ -37,10 +37,27 @@ impl Quantizer {
     /// `[0, 1]` it is the pixel quantiser `q = round(255 x) - 128`, exact
     /// on 8-bit images.
     pub fn spanning(min: f32, max: f32) -> Quantizer {
+        Quantizer::spanning_about(min, max, min)
+    }
+
+    /// The same 256 levels over `[min, max]`, with the offset (what the
+    /// first layer reads as 0, and what a convolution's zero padding
+    /// stands for) on the level nearest `zero`: for an input the network
+    /// normalises as `(x - mean) / std`, `zero = mean` keeps padding
+    /// where the network's own is (within half a level).
+    pub fn spanning_about(min: f32, max: f32, zero: f32) -> Quantizer {
+        let scale = (max - min) / 255.0;
+        let level = ((zero - min) / scale).round();
+        // Also for a NaN `zero` or a zero scale: the saturating cast gives 0.
+        let level = if level.is_finite() {
+            level.clamp(0.0, 255.0) as u8
+        } else {
+            0
+        };
         Quantizer {
-            scale: (max - min) / 255.0,
-            offset: min,
-            zero_point: -128,
+            scale,
+            offset: min + f32::from(level) * scale,
+            zero_point: (i16::from(level) - 128) as i8,
             domain_min: min,
             domain_max: max,
         }

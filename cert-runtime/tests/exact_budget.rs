@@ -275,3 +275,31 @@ fn real_box_extremes() {
     assert_eq!(q.quantize_box(0.5, f32::NAN), None);
     assert_eq!(q.quantize_box(0.5, -0.1), None);
 }
+
+/// A quantiser centred on a normalisation's mean has the same 256 levels
+/// as the plain one over the same domain: every pixel value quantises to
+/// the same level (shifted by the zero point), the domain's ends to -128
+/// and 127, and the offset is the level nearest the centre.
+#[test]
+fn a_centred_quantiser_keeps_the_levels() {
+    let plain = Quantizer::spanning(0.0, 1.0);
+    for centre in [0.0f32, 0.1307, 0.5, 0.99, 1.0] {
+        let centred = Quantizer::spanning_about(0.0, 1.0, centre);
+        assert!(
+            (centred.offset - centre).abs() <= centred.scale / 2.0 + 1e-7,
+            "centre {centre}"
+        );
+        for k in 0..=255u8 {
+            let x = f32::from(k) / 255.0;
+            assert_eq!(
+                centred.quantize(x),
+                plain.quantize(x),
+                "centre {centre}, pixel {k}"
+            );
+        }
+        assert_eq!((centred.quantize(0.0), centred.quantize(1.0)), (-128, 127));
+    }
+    // A centre outside the domain clamps to its end.
+    assert_eq!(Quantizer::spanning_about(0.0, 1.0, 7.0).zero_point, 127);
+    assert_eq!(Quantizer::spanning_about(0.0, 1.0, f32::NAN), plain);
+}

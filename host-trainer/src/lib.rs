@@ -22,5 +22,6 @@ pub mod export;
 pub mod fake_quant;
 pub mod ibp;
 pub mod model;
+pub mod onnx;
 pub mod report;
 pub mod train;

@@ -7,6 +7,7 @@ use clap::Args;
 use host_trainer::eps::EpsSpec;
 use host_trainer::eval::{PgdConfig, evaluate};
 use host_trainer::export::{ModelCard, certify_set, export};
+use host_trainer::onnx::to_onnx;
 use host_trainer::train::{RunDir, load_net, split_indices};
 
 use super::model_file::{self, BoundsArg};
@@ -31,34 +32,40 @@ const FEATURE_REFINE_BOXES: u32 = 256;
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:
   certnn export --run runs/small-0.1 --out models/cnn-small-eps0.1.cert
-  certnn export --run runs/wine --out models/wine.cert --refine-boxes 512")]
+  certnn export --run runs/wine --out models/wine.cert --refine-boxes 512
+  certnn export --run runs/small-0.1 --out models/small.cert --onnx small.onnx")]
 pub struct ExportArgs {
     /// Run directory written by `certnn train`.
     #[arg(long, value_name = "DIR")]
-    run: PathBuf,
+    pub(super) run: PathBuf,
     /// Model file to write (conventionally models/NAME.cert).
     #[arg(long, value_name = "FILE")]
-    out: PathBuf,
+    pub(super) out: PathBuf,
+    /// Also write the float network as ONNX (opset 17; BatchNorm folded,
+    /// the input normalisation as Sub and Div), for onnxruntime or another
+    /// verifier. `certnn import` reads it back.
+    #[arg(long, value_name = "FILE")]
+    pub(super) onnx: Option<PathBuf>,
     /// The budget whose IBP bounds calibrate the activation ranges
     /// (default: the run's budget; 0 calibrates on clean activations only).
     /// Larger ranges keep intervals from saturating but coarsen every step.
     #[arg(long, value_name = "EPS")]
-    calibration_eps: Option<EpsSpec>,
+    pub(super) calibration_eps: Option<EpsSpec>,
     /// Boxes refinement may bound per input, the model's default on the
     /// device and in `certnn certify` (default: 256 for feature vectors, 0
     /// for images).
     #[arg(long, value_name = "N")]
-    refine_boxes: Option<u32>,
+    pub(super) refine_boxes: Option<u32>,
     /// How the device bounds margins the interval pass leaves open: the
     /// model file carries it (`certnn certify --bounds` compares).
     #[arg(long, value_enum, default_value_t = BoundsArg::Interval)]
-    bounds: BoundsArg,
+    pub(super) bounds: BoundsArg,
     /// PGD steps for the card's float attack numbers (0 skips).
     #[arg(long, default_value_t = 20)]
-    pgd_steps: usize,
+    pub(super) pgd_steps: usize,
     /// Compute device for the float evaluation: cpu or cuda.
     #[arg(long, default_value = "cpu")]
-    device: String,
+    pub(super) device: String,
 }
 
 /// Runs `certnn export`.
@@ -96,6 +103,13 @@ pub fn run(args: ExportArgs) -> Result<()> {
             .with_context(|| format!("creating {}", parent.display()))?;
     }
     std::fs::write(&args.out, &bytes).with_context(|| format!("writing {}", args.out.display()))?;
+    if let Some(path) = &args.onnx {
+        let s = cfg.input;
+        let bytes = to_onnx(&net, s.channels, s.height, s.width)
+            .map_err(|e| anyhow::anyhow!("the ONNX model does not encode: {e}"))?;
+        std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))?;
+        println!("wrote {} (ONNX, float)", path.display());
+    }
     let test = &splits.test;
     model_file::check_shape(&model, test)?;
     let refine = (refine_boxes > 0).then_some(refine_boxes);

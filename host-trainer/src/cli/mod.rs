@@ -6,6 +6,7 @@ mod data_args;
 mod device;
 mod eval_cmd;
 mod export_cmd;
+mod import_cmd;
 mod inspect_cmd;
 mod model_file;
 mod predict_cmd;
@@ -32,6 +33,9 @@ Sensor features instead of images:
   certnn export --run runs/wine --out models/wine.cert
   certnn certify --model models/wine.cert --csv data/tabular/wine/test.csv --json
 
+A network trained elsewhere (ONNX):
+  certnn import --onnx net.onnx --eps 0.1 --out models/net.cert
+
 Data defaults to the 10,000 real MNIST digits vendored in data/mnist-10k.")]
 pub struct Cli {
     #[command(subcommand)]
@@ -43,6 +47,7 @@ enum Command {
     Train(Box<train_cmd::TrainArgs>),
     Eval(eval_cmd::EvalArgs),
     Export(export_cmd::ExportArgs),
+    Import(import_cmd::ImportArgs),
     Certify(certify_cmd::CertifyArgs),
     Predict(predict_cmd::PredictArgs),
     Radius(predict_cmd::RadiusArgs),
@@ -58,6 +63,7 @@ pub fn run() -> Result<()> {
         Command::Train(args) => train_cmd::run(*args),
         Command::Eval(args) => eval_cmd::run(args),
         Command::Export(args) => export_cmd::run(args),
+        Command::Import(args) => import_cmd::run(args),
         Command::Certify(args) => certify_cmd::run(args),
         Command::Predict(args) => predict_cmd::run_predict(args),
         Command::Radius(args) => predict_cmd::run_radius(args),

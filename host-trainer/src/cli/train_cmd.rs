@@ -44,7 +44,8 @@ use super::data_args::DataArgs;
       --eps-train std:0.1 --eps std:0.05 --out runs/wine
   certnn train --out runs/small-0.1 --resume")]
 pub struct TrainArgs {
-    /// Architecture: mlp:W1,W2,... | cnn-small | cnn-medium | cnn7.
+    /// Architecture: mlp:W1,W2,... | cnn-small | cnn-medium | cnn7 |
+    /// custom:convCkKsSpP,...,fcW,... (e.g. custom:conv16k4s2p0,fc100).
     /// Default: cnn-small for images, mlp:64,64 for features.
     #[arg(long, value_parser = parse_arch)]
     arch: Option<Arch>,
@@ -286,6 +287,7 @@ fn config_from_args(args: &TrainArgs) -> Result<TrainConfig> {
         val_pgd_steps: args.val_pgd_steps,
         seed: args.seed,
         command: super::command_line(),
+        imported_from: None,
         input: train.shape,
         space,
         class_names: train.class_names.clone(),

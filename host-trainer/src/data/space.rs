@@ -88,11 +88,14 @@ impl InputSpace {
         self.channels.iter().any(|c| c.mean != 0.0 || c.std != 1.0)
     }
 
-    /// The int8 quantiser of every channel: all 256 levels over its domain.
+    /// The int8 quantiser of every channel: all 256 levels over its
+    /// domain, with the zero on the level nearest the channel's mean (so
+    /// that a padded convolution on normalised inputs pads with the
+    /// network's own zero).
     pub fn quantizers(&self) -> Vec<Quantizer> {
         self.channels
             .iter()
-            .map(|c| Quantizer::spanning(c.min, c.max))
+            .map(|c| Quantizer::spanning_about(c.min, c.max, c.mean))
             .collect()
     }
 

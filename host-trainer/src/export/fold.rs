@@ -58,6 +58,21 @@ fn bn_affine(bn: &burn::nn::BatchNorm) -> (Vec<f32>, Vec<f32>) {
 /// one the classifier), BatchNorm and the input normalisation folded: the
 /// first layer takes inputs in real units.
 pub fn fold(net: &Net) -> Vec<FoldedLayer> {
+    let mut layers = fold_batch_norm(net);
+    if let Some(norm) = &net.input_norm {
+        unnormalize(
+            &mut layers[0],
+            &values(norm.mean.val()),
+            &values(norm.inv_std.val()),
+        );
+    }
+    layers
+}
+
+/// The network as affine layers with BatchNorm folded, the first one
+/// reading normalised inputs (what ONNX export writes after the input's
+/// `(x - mean) / std`).
+pub fn fold_batch_norm(net: &Net) -> Vec<FoldedLayer> {
     let mut layers = Vec::new();
     for block in &net.convs {
         let [out, inp, kh, kw] = block.conv.weight.dims();
@@ -92,20 +107,13 @@ pub fn fold(net: &Net) -> Vec<FoldedLayer> {
         None,
         vec![0.0; classes],
     ));
-    if let Some(norm) = &net.input_norm {
-        unnormalize(
-            &mut layers[0],
-            &values(norm.mean.val()),
-            &values(norm.inv_std.val()),
-        );
-    }
     layers
 }
 
 /// Folds `(x - mean) / std` per input channel into a layer that reads its
-/// output: `W' = W / std`, `b' = b - sum W mean / std`. (Only for layers
-/// without zero padding, whose padded zeros would otherwise move: the
-/// network refuses convolutions on normalised inputs.)
+/// output: `W' = W / std`, `b' = b - sum W mean / std`. A padded
+/// convolution's zeros stay the network's own because the input quantiser
+/// puts its zero at the mean ([`crate::data::InputSpace::quantizers`]).
 fn unnormalize(layer: &mut FoldedLayer, mean: &[f32], inv_std: &[f32]) {
     let per_channel = layer.weights.len() / layer.outputs / mean.len();
     let row_len = layer.weights.len() / layer.outputs;

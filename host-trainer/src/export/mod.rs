@@ -11,7 +11,7 @@ mod quantize;
 pub use card::{
     ModelCard, QuantizedAccuracy, RefinedAccuracy, SampleRefinement, SampleResult, certify_set,
 };
-pub use fold::{FoldedLayer, fold};
+pub use fold::{FoldedLayer, fold, fold_batch_norm};
 pub use quantize::{Header, quantize};
 
 use anyhow::{Result, anyhow};
@@ -57,10 +57,13 @@ pub fn export(
         certification: CertSpec::new(&cfg.eps.values(cfg.channels()), refine_boxes)
             .with_bounds(bounds),
         class_names: cfg.class_names.clone(),
-        description: format!(
-            "{} trained at eps {} for eps {}, seed {}",
-            cfg.arch, cfg.eps_train, cfg.eps, cfg.seed
-        ),
+        description: match &cfg.imported_from {
+            Some(file) => format!("{} imported from {file} for eps {}", cfg.arch, cfg.eps),
+            None => format!(
+                "{} trained at eps {} for eps {}, seed {}",
+                cfg.arch, cfg.eps_train, cfg.eps, cfg.seed
+            ),
+        },
     };
     quantize(&layers, &maxima, header)
 }

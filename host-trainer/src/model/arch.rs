@@ -83,15 +83,15 @@ impl FromStr for Arch {
             "cnn-medium" => Ok(Arch::cnn_medium()),
             "cnn7" => Ok(Arch::cnn7()),
             _ => {
+                if let Some(layers) = s.strip_prefix("custom:") {
+                    return Arch::parse_custom(s, layers);
+                }
                 let widths = s.strip_prefix("mlp:").ok_or_else(|| {
-                    format!("unknown architecture `{s}`: use mlp:W1,W2,..., cnn-small, cnn-medium or cnn7")
+                    format!("unknown architecture `{s}`: use mlp:W1,W2,..., cnn-small, cnn-medium, cnn7 or custom:convCkKsSpP,...,fcW,...")
                 })?;
                 let dense = widths
                     .split(',')
-                    .map(|w| match w.trim().parse::<usize>() {
-                        Ok(n) if n > 0 => Ok(n),
-                        _ => Err(format!("`{w}` in `{s}` is not a positive layer width")),
-                    })
+                    .map(|w| positive(w, s))
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok(Arch {
                     convs: vec![],
@@ -99,6 +99,60 @@ impl FromStr for Arch {
                 })
             }
         }
+    }
+}
+
+/// A positive number of `whole`, or the error naming it.
+fn positive(n: &str, whole: &str) -> Result<usize, String> {
+    match n.trim().parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("`{n}` in `{whole}` is not a positive layer width")),
+    }
+}
+
+impl Arch {
+    /// `custom:conv16k4s2p0,conv32k4s1p0,fc100`: convolutions (channels,
+    /// kernel, stride, padding), then fully connected widths.
+    fn parse_custom(whole: &str, layers: &str) -> Result<Arch, String> {
+        let mut arch = Arch {
+            convs: vec![],
+            dense: vec![],
+        };
+        for item in layers.split(',').map(str::trim) {
+            if let Some(width) = item.strip_prefix("fc") {
+                arch.dense.push(positive(width, whole)?);
+            } else if let Some(conv) = item.strip_prefix("conv") {
+                let bad = || {
+                    format!(
+                        "`{item}` in `{whole}`: a convolution is convCkKsSpP (channels, kernel, stride, padding), e.g. conv16k4s2p0"
+                    )
+                };
+                if !arch.dense.is_empty() {
+                    return Err(format!("`{whole}`: convolutions come before the fc layers"));
+                }
+                let (c, rest) = conv.split_once('k').ok_or_else(bad)?;
+                let (k, rest) = rest.split_once('s').ok_or_else(bad)?;
+                let (st, p) = rest.split_once('p').ok_or_else(bad)?;
+                let number = |v: &str| v.parse::<usize>().map_err(|_| bad());
+                let spec = ConvSpec {
+                    channels: number(c)?,
+                    kernel: number(k)?,
+                    stride: number(st)?,
+                    padding: number(p)?,
+                };
+                if spec.channels == 0
+                    || spec.kernel == 0
+                    || spec.stride == 0
+                    || spec.padding >= spec.kernel
+                {
+                    return Err(bad());
+                }
+                arch.convs.push(spec);
+            } else {
+                return Err(format!("`{item}` in `{whole}`: use convCkKsSpP or fcW"));
+            }
+        }
+        Ok(arch)
     }
 }
 
@@ -115,15 +169,15 @@ impl fmt::Display for Arch {
         }
         let widths: Vec<String> = self.dense.iter().map(|w| w.to_string()).collect();
         if self.convs.is_empty() {
-            write!(f, "mlp:{}", widths.join(","))
-        } else {
-            write!(
-                f,
-                "custom({} convs; fc {})",
-                self.convs.len(),
-                widths.join(",")
-            )
+            return write!(f, "mlp:{}", widths.join(","));
         }
+        let layers: Vec<String> = self
+            .convs
+            .iter()
+            .map(|c| format!("conv{}k{}s{}p{}", c.channels, c.kernel, c.stride, c.padding))
+            .chain(self.dense.iter().map(|w| format!("fc{w}")))
+            .collect();
+        write!(f, "custom:{}", layers.join(","))
     }
 }
 
@@ -137,7 +191,17 @@ mod tests {
         assert_eq!("mlp:256,128".parse::<Arch>().unwrap().dense, vec![256, 128]);
         assert!("mlp:0".parse::<Arch>().is_err());
         assert!("resnet".parse::<Arch>().unwrap_err().contains("cnn-small"));
-        for s in ["cnn-small", "cnn-medium", "cnn7", "mlp:64,32"] {
+        let custom = "custom:conv8k3s1p1,conv16k4s2p0,fc64";
+        assert_eq!(custom.parse::<Arch>().unwrap().convs[0].padding, 1);
+        assert!("custom:fc10,conv8k3s1p0".parse::<Arch>().is_err());
+        assert!(
+            "custom:conv8k3s1"
+                .parse::<Arch>()
+                .unwrap_err()
+                .contains("convCkKsSpP")
+        );
+        assert!("custom:conv8k3s1p3".parse::<Arch>().is_err());
+        for s in ["cnn-small", "cnn-medium", "cnn7", "mlp:64,32", custom] {
             assert_eq!(s.parse::<Arch>().unwrap().to_string(), s);
         }
     }

@@ -91,7 +91,7 @@ impl Net {
         classes: usize,
         device: &Device,
     ) -> Result<Self, String> {
-        if space.normalizes() && !arch.convs.is_empty() {
+        if input.height * input.width == 1 && !arch.convs.is_empty() {
             return Err(format!(
                 "{arch}: convolutions need image inputs; use an mlp:W,... architecture for features"
             ));

@@ -63,6 +63,10 @@ pub struct TrainConfig {
     pub data: DataSource,
     /// The command that started the run.
     pub command: String,
+    /// The ONNX file the network was imported from (`certnn import`), for
+    /// a network trained elsewhere.
+    #[serde(default)]
+    pub imported_from: Option<String>,
     /// Shape of the inputs (filled in from the data).
     pub input: InputShape,
     /// Domain and normalisation of every input channel (fitted on the

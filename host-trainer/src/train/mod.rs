@@ -81,6 +81,13 @@ pub fn load_net(cfg: &TrainConfig, path: &std::path::Path, device: &Device) -> R
         .map_err(|e| anyhow!("loading {}: {e:?}", path.display()))
 }
 
+/// Saves `net` where [`load_net`] reads it (a run's kept model).
+pub fn save_net(net: &Net, path: &std::path::Path) -> Result<()> {
+    saved_form(net)
+        .save_file(path)
+        .map_err(|e| anyhow!("saving {}: {e:?}", path.display()))
+}
+
 /// Trains (or resumes) the run in `dir` on `train`; returns the final
 /// progress. `stop` is polled after every batch (Ctrl-C). A run with
 /// quantisation-aware epochs needs `quantized` to select them.
@@ -367,9 +374,7 @@ impl<'a> Run<'a> {
         if score.is_finite() && self.progress.best_verified.is_none_or(|best| score >= best) {
             self.progress.best_verified = Some(score);
             self.progress.best_epoch = Some(self.progress.epoch);
-            saved_form(&self.net)
-                .save_file(self.dir.best_model())
-                .map_err(|e| anyhow!("saving the best model: {e:?}"))?;
+            save_net(&self.net, &self.dir.best_model())?;
         }
         Ok(())
     }

@@ -46,6 +46,7 @@ pub fn tiny_config(dir: &Path, images: usize, epochs: usize) -> (TrainConfig, Da
         seed: 1,
         data: DataSource::image_folder(&default_data_dir()),
         command: "test".into(),
+        imported_from: None,
         input: train.shape,
         space: InputSpace::unit(1),
         class_names: train.class_names.clone(),
