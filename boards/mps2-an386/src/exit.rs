@@ -24,6 +24,8 @@ fn panic(info: &PanicInfo) -> ! {
     exit(false)
 }
 
+// SAFETY: cortex-m-rt requires a HardFault handler to be an `unsafe fn`;
+// this one only reads the stacked frame it is given, logs and exits.
 #[exception]
 unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
     defmt::error!("HardFault at pc={=u32:#010x}", frame.pc());

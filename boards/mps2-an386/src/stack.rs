@@ -7,6 +7,8 @@ use core::ptr;
 /// The paint: an unlikely value for a stack word.
 const PAINT: u32 = 0xDEC0_ADDE;
 
+// SAFETY: the linker script of cortex-m-rt defines both symbols with these
+// types; only their addresses are taken (`&raw const`), never a reference.
 unsafe extern "C" {
     /// Lowest address the stack may reach (end of static RAM), from cortex-m-rt.
     static mut _stack_end: u32;
