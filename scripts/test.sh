@@ -37,6 +37,13 @@ cargo test --release --workspace --no-fail-fast --locked
 step "board glue on the host (frames, replies, served model vs the runtime)"
 (cd boards && cargo test --release --locked)
 
+step "send-frame.py: its framing against the Rust golden frame and the shipped vectors"
+if command -v python3 >/dev/null; then
+    python3 boards/send-frame.py --self-test
+else
+    echo "python3 not installed: skipped"
+fi
+
 step "benches and the fuzz target compile"
 cargo bench --workspace --no-run --locked
 (cd cert-runtime/fuzz && cargo check --locked)

@@ -20,7 +20,7 @@
 //! static MODEL: &[u8] = include_bytes!("../../models/wine-std0.25.cert");
 //!
 //! let model = Model::from_bytes(MODEL)?;
-//! let mut scratch = [0i16; 400]; // >= model.decide_scratch_len()
+//! let mut scratch = [0i16; 700]; // >= model.decide_scratch_len() (693 for this model)
 //! let (mut trail, mut counterexample) = (Trail::<REFINE_DEPTH>::new(), [0.0f32; 13]);
 //! let mut buffers = Buffers { scratch: &mut scratch, trail: &mut trail, counterexample: &mut counterexample };
 //! let reading = [13.0f32; 13]; // one value per feature, in its real unit

@@ -6,7 +6,7 @@
 //!
 //! [`device::check_on_device`] is the whole loop for one model and its
 //! vectors; [`footprint`] turns a build and a run into the numbers the
-//! README reports, [`snapshot`] guards them against growth, and [`golden`]
+//! docs/device.md reports, [`snapshot`] guards them against growth, and [`golden`]
 //! keeps the device's logs.
 
 pub mod device;

@@ -37,6 +37,6 @@ fn cuda() -> Result<Device> {
 fn cuda() -> Result<Device> {
     bail!(
         "this certnn was built without CUDA: rebuild it with \
-         `cargo build --release -p host-trainer --features cuda` (see the README's CUDA section)"
+         `cargo build --release -p host-trainer --features cuda` (see docs/cuda.md)"
     )
 }

@@ -73,7 +73,7 @@ pub struct TrainArgs {
     batch_size: Option<usize>,
     /// Adam learning rate. The paper's 5e-4 is tuned for ~16,000 steps; a
     /// 30-epoch run here has ~1,700, and 2e-3 reaches far higher verified
-    /// accuracy without collapse (see the README's training notes).
+    /// accuracy without collapse (see docs/training.md).
     #[arg(long, default_value_t = 2e-3)]
     lr: f64,
     /// Epochs (1-based) after which the learning rate is multiplied by
@@ -102,7 +102,7 @@ pub struct TrainArgs {
     /// natural loss during the ramp) are computed on: the centres of the
     /// input boxes (two tensors through every layer) or the clean images
     /// (`batch`, the paper's choice: three tensors, about 1.5x slower steps
-    /// and no more accurate here; see the README's training notes).
+    /// and no more accurate here; see docs/training.md).
     #[arg(long, value_enum, default_value_t = CleanInput::Centres)]
     clean_input: CleanInput,
     /// The bound of the robust loss: ibp, or crown-ibp (Zhang et al. 2020:

@@ -4,12 +4,12 @@
 //! certification, refinement and the boards take it unchanged; a certnn
 //! network goes out as ONNX for onnxruntime or another verifier.
 //!
-//! Reading takes two passes. [`check`] goes over the file's own nodes,
+//! Reading takes two passes. The first (`check.rs`) goes over the file's own nodes,
 //! named as the file names them, and refuses everything the runtime cannot
 //! run: an operator, an attribute (dilation, groups, asymmetric padding),
 //! a second input, external weight data, a dynamic shape. onnx-ir (the
 //! burn project's ONNX parser) then infers shapes and resolves constants,
-//! and [`chain`] folds the graph, one node after the other, into affine
+//! and the second (`chain.rs`) folds the graph, one node after the other, into affine
 //! layers: convolutions, then fully connected layers, each followed by a
 //! ReLU, then the classifier, with BatchNorm and a constant bias folded
 //! into the layer before them and `(x - mean) / std` on the input kept as
