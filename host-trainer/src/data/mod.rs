@@ -10,7 +10,7 @@ mod idx;
 mod source;
 mod space;
 
-pub use batch::batch;
+pub use batch::{Resident, batch};
 pub use cifar::{CIFAR10_CLASSES, read_cifar10};
 pub use csv::{CsvTable, read_csv};
 pub use idx::{read_idx_images, read_idx_labels, write_idx_images, write_idx_labels};

@@ -16,7 +16,7 @@ mod step;
 pub use config::TrainConfig;
 pub use run_dir::{Progress, RunDir};
 pub use schedule::{EpsRamp, EpsSchedule, LrSchedule, RampPoint};
-pub use step::{Step, StepConfig, Sums, training_step};
+pub use step::{Step, StepConfig, Sums, Totals, training_step};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -34,7 +34,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
 use crate::calibrate::activation_max;
-use crate::data::{Dataset, batch};
+use crate::data::{Dataset, Resident};
 use crate::eval::{PgdConfig, evaluate};
 use crate::ibp::Grids;
 use crate::model::Net;
@@ -125,7 +125,8 @@ pub fn train(
 struct Run<'a> {
     dir: &'a RunDir,
     cfg: &'a TrainConfig,
-    data: &'a Dataset,
+    /// The training data, on the device.
+    resident: Resident,
     device: &'a Device,
     train_idx: Vec<usize>,
     val: Dataset,
@@ -174,7 +175,7 @@ impl<'a> Run<'a> {
         Ok(Run {
             dir,
             cfg,
-            data,
+            resident: Resident::new(data, device),
             device,
             val: data.subset(&val_idx),
             calibration: (cfg.qa_epochs > 0).then(|| data.subset(&train_idx)),
@@ -201,7 +202,7 @@ impl<'a> Run<'a> {
 
     /// Trains the current epoch from its saved batch on; `None` when `stop`
     /// interrupted it (a checkpoint is saved then).
-    fn train_epoch(&mut self, stop: &AtomicBool) -> Result<Option<Sums>> {
+    fn train_epoch(&mut self, stop: &AtomicBool) -> Result<Option<Totals>> {
         let (cfg, epoch) = (self.cfg, self.progress.epoch);
         let lr = self.lr.lr(epoch);
         let mut order = self.train_idx.clone();
@@ -227,25 +228,27 @@ impl<'a> Run<'a> {
         let warmup = self.ramp.warmup();
         let step_config = cfg.step();
         let mut sums = Sums::default();
+        // Nothing is read back inside the epoch: the bar shows the budget,
+        // the sums come back once at its end.
+        bar.set_message(format!(
+            "eps {:.4}",
+            self.ramp.at(epoch as u64 * self.batches).shown
+        ));
         for (b, chunk) in order
             .chunks(cfg.batch_size)
             .enumerate()
             .skip(self.progress.batch)
         {
             let at = self.ramp.at(epoch as u64 * self.batches + b as u64);
-            let (x, y) = batch(self.data, chunk, self.device);
+            let (x, y) = self.resident.gather(chunk, self.device);
             let step = training_step(&self.net, &step_config, x, y, &at, &warmup, grids);
             let grads = GradientsParams::from_grads(step.loss.backward(), &self.net);
             self.net = self.optimizer.step(lr, self.net.clone(), grads);
             sums.add(&step, chunk.len());
             bar.inc(1);
-            bar.set_message(format!(
-                "eps {:.4} loss {:.4} clean {} verified {:.3}",
-                at.shown,
-                sums.loss(),
-                sums.clean().map_or("-".into(), |c| format!("{c:.3}")),
-                sums.verified()
-            ));
+            if b % 16 == 0 {
+                bar.set_message(format!("eps {:.4}", at.shown));
+            }
             if stop.load(Ordering::SeqCst) {
                 self.progress.batch = b + 1;
                 self.checkpoint()?;
@@ -257,8 +260,15 @@ impl<'a> Run<'a> {
                 return Ok(None);
             }
         }
+        let totals = sums.totals();
+        bar.set_message(format!(
+            "loss {:.4} clean {} verified {:.3}",
+            totals.loss,
+            totals.clean.map_or("-".into(), |c| format!("{c:.3}")),
+            totals.verified
+        ));
         bar.finish();
-        Ok(Some(sums))
+        Ok(Some(totals))
     }
 
     fn progress_bar(&self) -> ProgressBar {
@@ -276,7 +286,7 @@ impl<'a> Run<'a> {
     /// The epoch's metrics on the validation split, and its selection score.
     fn validate(
         &self,
-        sums: Sums,
+        sums: Totals,
         seconds: f32,
         quantized: Option<QuantizedValidation<'_>>,
     ) -> Result<(EpochMetrics, f32)> {
@@ -316,9 +326,9 @@ impl<'a> Run<'a> {
             epoch: epoch + 1,
             eps_train: self.ramp.at(end_t).shown,
             lr: self.lr.lr(epoch),
-            loss: sums.loss(),
-            train_clean: sums.clean(),
-            train_verified: sums.verified(),
+            loss: sums.loss,
+            train_clean: sums.clean,
+            train_verified: sums.verified,
             eps: cfg.eps.to_string(),
             val_clean: acc.clean,
             val_pgd: pgd_acc,

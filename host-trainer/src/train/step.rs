@@ -2,7 +2,7 @@
 //! tests: the loss of a batch at the current budget, and the running sums
 //! an epoch reports.
 
-use burn::tensor::{Int, Tensor};
+use burn::tensor::{Int, Tensor, Transaction};
 use serde::{Deserialize, Serialize};
 
 use super::regularizer;
@@ -131,45 +131,119 @@ pub fn training_step(
     }
 }
 
-/// The running sums of an epoch's steps.
+/// The running sums of an epoch's steps, kept on the device: adding a step
+/// reads nothing back (no wait for a GPU inside an epoch); [`Sums::totals`]
+/// reads them once.
 #[derive(Default)]
 pub struct Sums {
-    loss: f64,
-    clean: i64,
+    loss: Option<Tensor<1>>,
+    clean: Option<Tensor<1, Int>>,
     clean_samples: usize,
-    verified: i64,
+    verified: Option<Tensor<1, Int>>,
     samples: usize,
     batches: usize,
 }
 
+/// An epoch's sums, read back.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Totals {
+    /// Mean loss per batch.
+    pub loss: f32,
+    /// Clean accuracy over the batches that carried the clean batch.
+    pub clean: Option<f32>,
+    /// Verified fraction over all samples.
+    pub verified: f32,
+}
+
 impl Sums {
-    /// Adds a step over `n` samples.
+    /// Adds a step over `n` samples (on the device; nothing is read).
     pub fn add(&mut self, step: &Step, n: usize) {
-        self.loss += f64::from(step.loss.clone().into_scalar::<f32>());
+        let loss = step.loss.clone().detach();
+        self.loss = Some(self.loss.take().map_or(loss.clone(), |s| s + loss));
         if let Some(correct) = &step.clean_correct {
-            self.clean += correct.clone().sum().into_scalar::<i64>();
+            let correct = correct.clone().sum();
+            self.clean = Some(self.clean.take().map_or(correct.clone(), |s| s + correct));
             self.clean_samples += n;
         }
-        self.verified += step
-            .verified
-            .clone()
-            .map_or(0, |v| v.sum().into_scalar::<i64>());
+        if let Some(verified) = &step.verified {
+            let verified = verified.clone().sum();
+            self.verified = Some(
+                self.verified
+                    .take()
+                    .map_or(verified.clone(), |s| s + verified),
+            );
+        }
         self.samples += n;
         self.batches += 1;
     }
 
-    /// Mean loss per batch.
-    pub fn loss(&self) -> f32 {
-        (self.loss / self.batches.max(1) as f64) as f32
+    /// Reads the sums back, in one transaction.
+    pub fn totals(&self) -> Totals {
+        let mut transaction = Transaction::default();
+        if let Some(t) = &self.loss {
+            transaction = transaction.register(t.clone());
+        }
+        if let Some(t) = &self.clean {
+            transaction = transaction.register(t.clone());
+        }
+        if let Some(t) = &self.verified {
+            transaction = transaction.register(t.clone());
+        }
+        let mut read = transaction.execute().into_iter();
+        let mut next_f64 = |present: bool| {
+            present
+                .then(|| read.next())
+                .flatten()
+                .and_then(|d| d.convert::<f64>().try_to_vec::<f64>().ok())
+                .and_then(|v| v.first().copied())
+                .unwrap_or(0.0)
+        };
+        let loss = next_f64(self.loss.is_some());
+        let clean = next_f64(self.clean.is_some());
+        let verified = next_f64(self.verified.is_some());
+        Totals {
+            loss: (loss / self.batches.max(1) as f64) as f32,
+            clean: (self.clean_samples > 0).then(|| (clean / self.clean_samples as f64) as f32),
+            verified: (verified / self.samples.max(1) as f64) as f32,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::tensor::{Device, TensorData};
+
+    use super::*;
+
+    fn step(loss: f32, clean: Option<&[i64]>, verified: Option<&[i64]>, device: &Device) -> Step {
+        let ints =
+            |v: &[i64]| Tensor::<1, Int>::from_data(TensorData::new(v.to_vec(), [v.len()]), device);
+        Step {
+            loss: Tensor::from_data(TensorData::new(vec![loss], [1]), device),
+            clean_correct: clean.map(ints),
+            verified: verified.map(ints),
+        }
     }
 
-    /// Clean accuracy over the batches that carried the clean batch.
-    pub fn clean(&self) -> Option<f32> {
-        (self.clean_samples > 0).then(|| self.clean as f32 / self.clean_samples as f32)
-    }
-
-    /// Verified fraction over all samples.
-    pub fn verified(&self) -> f32 {
-        self.verified as f32 / self.samples.max(1) as f32
+    /// The device-side sums read back as the host would have counted.
+    #[test]
+    fn totals_are_the_means_of_the_steps() {
+        let device = Device::flex();
+        let mut sums = Sums::default();
+        assert_eq!(
+            sums.totals(),
+            Totals {
+                loss: 0.0,
+                clean: None,
+                verified: 0.0
+            }
+        );
+        sums.add(&step(1.5, Some(&[1, 0, 1, 1]), None, &device), 4);
+        sums.add(&step(0.5, None, Some(&[1, 1]), &device), 2);
+        sums.add(&step(1.0, Some(&[0, 1]), Some(&[0, 1]), &device), 2);
+        let totals = sums.totals();
+        assert_eq!(totals.loss, 1.0);
+        assert_eq!(totals.clean, Some(4.0 / 6.0));
+        assert_eq!(totals.verified, 3.0 / 8.0);
     }
 }
