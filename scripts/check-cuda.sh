@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks that host-trainer's `cuda` feature builds without the network: its
 # dependency graph takes cubecl-llvm from the stand-in in patches/ and holds
-# nothing that downloads LLVM, and `cargo check --features cuda` passes.
+# nothing that downloads LLVM, and `cargo check --features cuda` passes,
+# also with autotune and fusion (`cuda-fusion`).
 # An upgrade of burn or cubecl that brings the download back fails here,
 # loudly, instead of in a user's offline build. No GPU needed.
 set -euo pipefail
@@ -20,3 +21,5 @@ for crate in llvm-sys tracel-llvm-bundler pliron-llvm; do
     fi
 done
 cargo check --release -p host-trainer --features cuda --locked
+# The variants the GPU measurements compare (autotune, fusion) build too.
+cargo check --release -p host-trainer --features cuda-fusion --locked
