@@ -1,8 +1,10 @@
 //! The DSP kernels for ARMv7E-M (Cortex-M4/M7): two 16-bit multiplies per
 //! SMLAD, four int8 weights per load. The only `unsafe` code of the
-//! project: three `asm!` loops in `unsafe fn`s whose contracts are written
-//! on them, called only from two safe functions that check every length,
-//! and the alignment of the activations, once per call.
+//! runtime (README, "Where `unsafe` lives", lists the boards' few blocks):
+//! four `asm!` loops in `unsafe fn`s whose contracts are written on them,
+//! called only from two safe functions (`dot_rows` and
+//! `two_sums_per_row`) that check every length, and the alignment of the
+//! activations, once per call.
 //!
 //! # Why every lane and accumulator is exact
 //!
@@ -78,6 +80,18 @@ fn group_dot(w: &[u8], x: &[i16]) -> i32 {
         sum = sum.wrapping_add(i32::from(w as i8) * i32::from(x[point_slot(k)]));
     }
     sum
+}
+
+/// `(sum w x, sum w y)` over the odd last group of a row against a pair.
+#[inline(always)]
+fn group_pair(w: &[u8], xy: &[i16]) -> (i32, i32) {
+    let (mut first, mut second) = (0i32, 0i32);
+    for (k, &w) in w.iter().enumerate().take(GROUP) {
+        let w = i32::from(w as i8);
+        first = first.wrapping_add(w * i32::from(xy[centre_slot(k)]));
+        second = second.wrapping_add(w * i32::from(xy[radius_slot(k)]));
+    }
+    (first, second)
 }
 
 /// `(sum w c, sum |w| r)` over the odd last group of a row.
@@ -254,11 +268,71 @@ unsafe fn interval_loop(w: *const u8, cr: *const i16, pairs: usize) -> (i32, i32
     (mid, rad)
 }
 
+/// One row against a pair of point columns: `pairs` iterations of two
+/// groups, each weight load and sign extension serving both columns (the
+/// two-pixel shape of CMSIS-NN's convolutions).
+///
+/// # Safety
+///
+/// `pairs >= 1`; `w` points to `8 * pairs` readable bytes; `xy` points to
+/// `16 * pairs` readable, word-aligned `i16`s.
+#[inline(always)]
+unsafe fn columns_loop(w: *const u8, xy: *const i16, pairs: usize) -> (i32, i32) {
+    let (mut a0, mut a1) = (0i32, 0i32);
+    // SAFETY: the loop runs `pairs` times and reads 8 bytes of `w` and 32
+    // bytes (16 elements) of `xy` per iteration, within what the caller
+    // guarantees. `xy` is word-aligned for LDM, whose register list r2-r5
+    // receives the group's words in address order: (x0, x2), (x1, x3) of
+    // the first column, then of the second. Only the named registers and
+    // the flags are written; no stack, no stores.
+    unsafe {
+        asm!(
+            "2:",
+            "ldr {w}, [{pw}], #4",
+            "ldm {p}!, {{r2, r3, r4, r5}}",
+            "sxtb16 {t}, {w}",
+            "smlad {a0}, {t}, r2, {a0}",
+            "smlad {a1}, {t}, r4, {a1}",
+            "sxtb16 {t}, {w}, ror #8",
+            "smlad {a0}, {t}, r3, {a0}",
+            "smlad {a1}, {t}, r5, {a1}",
+            "ldr {w}, [{pw}], #4",
+            "ldm {p}!, {{r2, r3, r4, r5}}",
+            "sxtb16 {t}, {w}",
+            "smlad {a0}, {t}, r2, {a0}",
+            "smlad {a1}, {t}, r4, {a1}",
+            "sxtb16 {t}, {w}, ror #8",
+            "smlad {a0}, {t}, r3, {a0}",
+            "smlad {a1}, {t}, r5, {a1}",
+            "subs {n}, {n}, #1",
+            "bne 2b",
+            pw = inout(reg) w => _,
+            p = inout(reg) xy => _,
+            n = inout(reg) pairs => _,
+            w = out(reg) _,
+            t = out(reg) _,
+            a0 = inout(reg) a0,
+            a1 = inout(reg) a1,
+            out("r2") _,
+            out("r3") _,
+            out("r4") _,
+            out("r5") _,
+            options(nostack, readonly),
+        );
+    }
+    (a0, a1)
+}
+
 /// [`Scalar`]'s kernels, out of line: the fallback for short or misaligned
 /// arguments is rare, and inlining it would cost flash.
 #[inline(never)]
 fn scalar_dot_rows(weights: &[u8], fan_in: usize, x: &[i16], out: &mut [i32]) {
     Scalar::dot_rows(weights, fan_in, x, out);
+}
+
+#[inline(never)]
+fn scalar_pair_rows(weights: &[u8], fan_in: usize, xy: &[i16], out: &mut [(i32, i32)]) {
+    Scalar::pair_rows(weights, fan_in, xy, out);
 }
 
 #[inline(never)]
@@ -314,23 +388,69 @@ impl Kernels for Dsp {
 
     #[inline(never)]
     fn interval_rows(weights: &[u8], fan_in: usize, cr: &[i16], out: &mut [(i32, i32)]) {
-        let split = Split::of(fan_in);
-        if split.pairs == 0 || !fits(weights, fan_in, out.len(), cr, 2) {
-            return scalar_interval_rows(weights, fan_in, cr, out);
-        }
-        let done = split.done();
-        for (slot, row) in out.iter_mut().zip(weights.chunks_exact(fan_in)) {
-            // SAFETY: `fits` checked that the row holds `fan_in >= done =
-            // 8 * pairs` bytes and that `cr` is word-aligned with at least
-            // `2 * done = 16 * pairs` elements; `pairs >= 1`.
-            let (mid, rad) = unsafe { interval_loop(row.as_ptr(), cr.as_ptr(), split.pairs) };
-            *slot = match split.odd {
-                true => {
-                    let (m, r) = group_interval(&row[done..], &cr[2 * done..]);
-                    (mid.wrapping_add(m), rad.wrapping_add(r))
-                }
-                false => (mid, rad),
-            };
-        }
+        two_sums_per_row(weights, fan_in, cr, out, TwoSums::INTERVAL);
+    }
+
+    #[inline(never)]
+    fn pair_rows(weights: &[u8], fan_in: usize, xy: &[i16], out: &mut [(i32, i32)]) {
+        two_sums_per_row(weights, fan_in, xy, out, TwoSums::PAIR);
+    }
+}
+
+/// A kernel that sums each row twice over a buffer of the interval's shape
+/// (eight elements per group): its asm loop, the Rust sum of an odd last
+/// group, and the scalar fallback.
+struct TwoSums {
+    /// The loop; its contract is [`interval_loop`]'s (`columns_loop`'s is
+    /// the same).
+    pass: unsafe fn(*const u8, *const i16, usize) -> (i32, i32),
+    odd: fn(&[u8], &[i16]) -> (i32, i32),
+    scalar: fn(&[u8], usize, &[i16], &mut [(i32, i32)]),
+}
+
+impl TwoSums {
+    /// Centre with `w`, radius with `|w|`.
+    const INTERVAL: TwoSums = TwoSums {
+        pass: interval_loop,
+        odd: group_interval,
+        scalar: scalar_interval_rows,
+    };
+    /// Both columns of a pair with `w`.
+    const PAIR: TwoSums = TwoSums {
+        pass: columns_loop,
+        odd: group_pair,
+        scalar: scalar_pair_rows,
+    };
+}
+
+/// One row at a time, each row's whole pairs of groups in `kernel.pass`
+/// and its odd group in Rust, after checking every length and the
+/// alignment once (the scalar kernel otherwise).
+#[inline(always)]
+fn two_sums_per_row(
+    weights: &[u8],
+    fan_in: usize,
+    acts: &[i16],
+    out: &mut [(i32, i32)],
+    kernel: TwoSums,
+) {
+    let split = Split::of(fan_in);
+    if split.pairs == 0 || !fits(weights, fan_in, out.len(), acts, 2) {
+        return (kernel.scalar)(weights, fan_in, acts, out);
+    }
+    let done = split.done();
+    for (slot, row) in out.iter_mut().zip(weights.chunks_exact(fan_in)) {
+        // SAFETY: `fits` checked that the row holds `fan_in >= done = 8 *
+        // pairs` bytes and that `acts` is word-aligned with at least `2 *
+        // done = 16 * pairs` elements; `pairs >= 1`: the contract of both
+        // loops `kernel.pass` can be.
+        let (a, b) = unsafe { (kernel.pass)(row.as_ptr(), acts.as_ptr(), split.pairs) };
+        *slot = match split.odd {
+            true => {
+                let (c, d) = (kernel.odd)(&row[done..], &acts[2 * done..]);
+                (a.wrapping_add(c), b.wrapping_add(d))
+            }
+            false => (a, b),
+        };
     }
 }

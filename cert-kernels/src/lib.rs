@@ -27,9 +27,15 @@
 //! `(w1, w3)`. Activations are therefore stored in groups of four as
 //! `x0 x2 x1 x3` ([`point_slot`]), and interval activations as eight values
 //! per group, `c0 c2 c1 c3 r0 r2 r1 r3` ([`centre_slot`], [`radius_slot`]).
+//! Two point columns that share their weights (two output pixels of a
+//! convolution) are stored as a *pair*, in the interval order: the first
+//! column where centres go and the second where radii go
+//! ([`first_slot`], [`second_slot`]), so that one weight load serves both.
+//!
 //! A kernel covers the whole groups of a row (`4 * (len / 4)` weights); the
-//! caller adds the last `len % 4` terms with [`point_tail`] and
-//! [`interval_tail`], which read the partial last group in the same order.
+//! caller adds the last `len % 4` terms with [`point_tail`],
+//! [`interval_tail`] and [`pair_tail`], which read the partial last group
+//! in the same order.
 #![no_std]
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
@@ -77,6 +83,18 @@ pub const fn radius_slot(i: usize) -> usize {
     centre_slot(i) + GROUP
 }
 
+/// Slot of value `i` of the first column in a packed pair buffer.
+#[inline(always)]
+pub const fn first_slot(i: usize) -> usize {
+    centre_slot(i)
+}
+
+/// Slot of value `i` of the second column in a packed pair buffer.
+#[inline(always)]
+pub const fn second_slot(i: usize) -> usize {
+    radius_slot(i)
+}
+
 /// `i16` elements of a packed point buffer of `n` values.
 pub const fn point_len(n: usize) -> usize {
     n.div_ceil(GROUP) * GROUP
@@ -85,6 +103,11 @@ pub const fn point_len(n: usize) -> usize {
 /// `i16` elements of a packed interval buffer of `n` values.
 pub const fn interval_len(n: usize) -> usize {
     2 * point_len(n)
+}
+
+/// `i16` elements of a packed pair buffer of two columns of `n` values.
+pub const fn pair_len(n: usize) -> usize {
+    interval_len(n)
 }
 
 /// Packs whole groups of natural-order values into point lanes:
@@ -136,6 +159,10 @@ pub trait Kernels {
     /// `out[o] = (sum_k w[o][k] c[k], sum_k |w[o][k]| r[k])` for every
     /// `o < out.len()`, over packed interval activations `cr`.
     fn interval_rows(weights: &[u8], fan_in: usize, cr: &[i16], out: &mut [(i32, i32)]);
+
+    /// `out[o] = (sum_k w[o][k] x[k], sum_k w[o][k] y[k])` for every
+    /// `o < out.len()`, over the packed pair `xy` of two point columns.
+    fn pair_rows(weights: &[u8], fan_in: usize, xy: &[i16], out: &mut [(i32, i32)]);
 }
 
 /// The terms of the last, partial group of a row: weights `w` (fewer than
@@ -159,6 +186,19 @@ pub fn interval_tail(w: &[u8], cr: &[i16]) -> (i32, i32) {
         rad += w.abs() * i32::from(cr[radius_slot(k)]);
     }
     (mid, rad)
+}
+
+/// The terms of the last, partial group of a row against the group of a
+/// packed pair `xy` that holds them: `(sum w x, sum w y)`.
+#[inline]
+pub fn pair_tail(w: &[u8], xy: &[i16]) -> (i32, i32) {
+    let (mut first, mut second) = (0i32, 0i32);
+    for (k, &w) in w.iter().enumerate() {
+        let w = i32::from(w as i8);
+        first += w * i32::from(xy[first_slot(k)]);
+        second += w * i32::from(xy[second_slot(k)]);
+    }
+    (first, second)
 }
 
 #[cfg(test)]

@@ -40,9 +40,19 @@ impl Scalar {
         )
     }
 
+    /// `(sum_k w[k] x[k], sum_k w[k] y[k])` over the whole groups `w` and
+    /// the pair `xy` both hold (a pair is laid out as an interval).
+    #[inline]
+    pub(crate) fn pair(w: &[u8], xy: &[i16]) -> (i32, i32) {
+        let signed = |w: u8| i32::from(w as i8);
+        (
+            Scalar::lanes(w, xy, 0, signed),
+            Scalar::lanes(w, xy, GROUP, signed),
+        )
+    }
+
     /// `sum_k weight(w[k]) v[k]` where `v` is the half at `half` of every
-    /// `2 * GROUP` interval group (centres or radii), one partial sum per
-    /// lane.
+    /// `2 * GROUP` interval (or pair) group, one partial sum per lane.
     #[inline(always)]
     fn lanes(w: &[u8], cr: &[i16], half: usize, weight: impl Fn(u8) -> i32) -> i32 {
         let mut lanes = [0i32; GROUP];
@@ -77,6 +87,13 @@ impl Kernels for Scalar {
     fn interval_rows(weights: &[u8], fan_in: usize, cr: &[i16], out: &mut [(i32, i32)]) {
         for (o, slot) in out.iter_mut().enumerate() {
             *slot = Scalar::interval(row(weights, fan_in, o), cr);
+        }
+    }
+
+    #[inline]
+    fn pair_rows(weights: &[u8], fan_in: usize, xy: &[i16], out: &mut [(i32, i32)]) {
+        for (o, slot) in out.iter_mut().enumerate() {
+            *slot = Scalar::pair(row(weights, fan_in, o), xy);
         }
     }
 }

@@ -6,8 +6,8 @@
 //! (`boards/mps2-an386`'s `kernels` program, run in QEMU by the tests).
 
 use cert_kernels::{
-    Kernels, Scalar, centre_slot, interval_len, interval_tail, point_len, point_slot, point_tail,
-    radius_slot, whole_groups,
+    Kernels, Scalar, centre_slot, first_slot, interval_len, interval_tail, pair_len, pair_tail,
+    point_len, point_slot, point_tail, radius_slot, second_slot, whole_groups,
 };
 use proptest::prelude::*;
 
@@ -24,6 +24,15 @@ fn pack_interval(c: &[i16], r: &[i16]) -> Vec<i16> {
     for (i, (&c, &r)) in c.iter().zip(r).enumerate() {
         packed[centre_slot(i)] = c;
         packed[radius_slot(i)] = r;
+    }
+    packed
+}
+
+fn pack_pair(x: &[i16], y: &[i16]) -> Vec<i16> {
+    let mut packed = vec![0; pair_len(x.len())];
+    for (i, (&x, &y)) in x.iter().zip(y).enumerate() {
+        packed[first_slot(i)] = x;
+        packed[second_slot(i)] = y;
     }
     packed
 }
@@ -103,6 +112,28 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Two columns at once: each is its natural dot product, and each
+    /// equals the point kernel on that column alone.
+    #[test]
+    fn the_pair_kernel_is_two_natural_dot_products((fan_in, rows, w, x, y) in rows_case()) {
+        let packed = pack_pair(&x, &y);
+        let whole = whole_groups(fan_in);
+        let mut out = vec![(0, 0); rows];
+        Scalar::pair_rows(&w, fan_in, &packed, &mut out);
+        let mut alone = vec![0; rows];
+        Scalar::dot_rows(&w, fan_in, &pack_point(&x), &mut alone);
+        for (o, row) in w.chunks_exact(fan_in.max(1)).enumerate().take(rows) {
+            prop_assert_eq!(out[o].0, alone[o]);
+            let (tail_x, tail_y) = pair_tail(&row[whole..], &packed[2 * whole..]);
+            prop_assert_eq!(out[o].0 + tail_x, natural_dot(row, &x));
+            prop_assert_eq!(out[o].1 + tail_y, natural_dot(row, &y));
+        }
+    }
+}
+
 /// Kernels cover only the whole groups the weights and activations hold,
 /// and rows the weights do not hold sum to 0.
 #[test]
@@ -118,4 +149,7 @@ fn kernels_stop_at_what_the_arguments_hold() {
     let mut out = [(7, 7); 2];
     Scalar::interval_rows(&w, 12, &cr, &mut out);
     assert_eq!(out, [(4, 4), (0, 0)]);
+    let xy = pack_pair(&[1; 4], &[-1; 4]);
+    Scalar::pair_rows(&w, 12, &xy, &mut out);
+    assert_eq!(out, [(4, -4), (0, 0)]);
 }

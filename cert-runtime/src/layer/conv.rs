@@ -1,16 +1,19 @@
 //! 2-D convolution, CHW layout, weights `[out][in][kh][kw]`, zero padding,
 //! computed as im2col: the receptive field of one output pixel is gathered
 //! into a packed column, and every output channel is one long dot product
-//! with it.
+//! with it. Inference gathers two pixels at a time into a packed pair, so
+//! that each weight is loaded once for both (CMSIS-NN's shape); intervals,
+//! twice the values already, gather one.
 //!
 //! Padding is zero in real terms, which is zero in the zero-point-shifted
 //! activations the kernels read.
 
-use cert_kernels::Kernels;
+use cert_kernels::{
+    GROUP, Kernels, centre_slot, first_slot, pack_intervals, pack_points, radius_slot, second_slot,
+    whole_groups,
+};
 
-use cert_kernels::GROUP;
-
-use super::{Domain, Shape, Sink};
+use super::{Domain, Interval, Point, Shape, Sink, Span};
 use crate::format::Conv2d;
 
 /// The output shape, or `None` when the input does not fit the layer.
@@ -33,11 +36,105 @@ pub(crate) fn output_shape(layer: &Conv2d<'_>, input: Shape) -> Option<Shape> {
     })
 }
 
-/// Accumulates every output value over the input `src` (natural order: a
-/// convolution's input is laid out for gathering) and hands it to `sink`
-/// with its flat CHW output index and its channel. `col` holds one packed
-/// column of `layer.fan_in()` values.
-pub(crate) fn run<K: Kernels, D: Domain, S: Sink<D::Acc>>(
+/// Writes gathered values into a packed column: an interval column, or
+/// one of the two point columns of a pair.
+pub(crate) trait Gather {
+    /// Writes real zero (zero padding) to values `to..to + len` of `col`.
+    fn zero_run(&self, col: &mut [i16], to: usize, len: usize);
+
+    /// Copies values `from..from + len` of the natural-order buffer `src`
+    /// to values `to..to + len` of `col`.
+    fn copy_run(&self, src: &[i16], from: usize, col: &mut [i16], to: usize, len: usize);
+
+    /// [`Gather::copy_run`] for `to` and `len` multiples of [`GROUP`]
+    /// (whole groups only: the fast path of interior pixels).
+    fn copy_groups(&self, src: &[i16], from: usize, col: &mut [i16], to: usize, len: usize);
+}
+
+impl Gather for Interval {
+    #[inline(always)]
+    fn zero_run(&self, col: &mut [i16], to: usize, len: usize) {
+        for k in to..to + len {
+            col[centre_slot(k)] = 0;
+            col[radius_slot(k)] = 0;
+        }
+    }
+
+    #[inline(always)]
+    fn copy_run(&self, src: &[i16], from: usize, col: &mut [i16], to: usize, len: usize) {
+        let src = &src[2 * from..2 * (from + len)];
+        // A run that starts a group copies whole groups in lane order.
+        let whole = if to.is_multiple_of(GROUP) {
+            whole_groups(len)
+        } else {
+            0
+        };
+        pack_intervals(&src[..2 * whole], &mut col[2 * to..2 * (to + whole)]);
+        for (k, cr) in (to + whole..).zip(src[2 * whole..].chunks_exact(2)) {
+            col[centre_slot(k)] = cr[0];
+            col[radius_slot(k)] = cr[1];
+        }
+    }
+
+    #[inline(always)]
+    fn copy_groups(&self, src: &[i16], from: usize, col: &mut [i16], to: usize, len: usize) {
+        pack_intervals(
+            &src[2 * from..2 * (from + len)],
+            &mut col[2 * to..2 * (to + len)],
+        );
+    }
+}
+
+/// One point column of a packed pair: the first (`second: false`, where
+/// an interval's centres go) or the second (where its radii go).
+pub(crate) struct PairColumn {
+    second: bool,
+}
+
+impl PairColumn {
+    /// Slot of value `k`.
+    #[inline(always)]
+    fn slot(&self, k: usize) -> usize {
+        if self.second {
+            second_slot(k)
+        } else {
+            first_slot(k)
+        }
+    }
+}
+
+impl Gather for PairColumn {
+    #[inline(always)]
+    fn zero_run(&self, col: &mut [i16], to: usize, len: usize) {
+        for k in to..to + len {
+            col[self.slot(k)] = 0;
+        }
+    }
+
+    #[inline(always)]
+    fn copy_run(&self, src: &[i16], from: usize, col: &mut [i16], to: usize, len: usize) {
+        for (k, &v) in (to..).zip(&src[from..from + len]) {
+            col[self.slot(k)] = v;
+        }
+    }
+
+    #[inline(always)]
+    fn copy_groups(&self, src: &[i16], from: usize, col: &mut [i16], to: usize, len: usize) {
+        let groups = src[from..from + len].chunks_exact(GROUP);
+        // Group `g` of this column starts at `self.slot(GROUP * g)`.
+        for (g, natural) in (to / GROUP..).zip(groups) {
+            let at = self.slot(GROUP * g);
+            pack_points(natural, &mut col[at..at + GROUP]);
+        }
+    }
+}
+
+/// Accumulates the bounds of every output value over the interval input
+/// `src` (natural order: a convolution's input is laid out for
+/// gathering), one pixel at a time,
+/// and hands it to `sink` with its flat CHW output index and its channel.
+/// `col` holds one packed interval column of `layer.fan_in()` values.
+pub(crate) fn run<K: Kernels, S: Sink<Span>>(
     layer: &Conv2d<'_>,
     input: Shape,
     output: Shape,
@@ -45,50 +142,119 @@ pub(crate) fn run<K: Kernels, D: Domain, S: Sink<D::Acc>>(
     col: &mut [i16],
     sink: &mut S,
 ) {
+    let params = &layer.params;
+    let pixels = output.height * output.width;
+    for pixel in 0..pixels {
+        gather(&Interval, layer, input, output, src, col, pixel);
+        Interval::rows::<K, S>(
+            params.weights,
+            layer.fan_in(),
+            params.bias,
+            col,
+            sink,
+            pixel,
+            pixels,
+        );
+    }
+}
+
+/// [`run`] for inference, two pixels at a time into the packed pair `xy`
+/// (`2 * layer.fan_in()` values); an odd last pixel is gathered into both
+/// columns and put once.
+pub(crate) fn run_pairs<K: Kernels, S: Sink<i32>>(
+    layer: &Conv2d<'_>,
+    input: Shape,
+    output: Shape,
+    src: &[i16],
+    xy: &mut [i16],
+    sink: &mut S,
+) {
+    let params = &layer.params;
+    let pixels = output.height * output.width;
+    for pixel in (0..pixels).step_by(2) {
+        let both = pixel + 1 < pixels;
+        let second = if both { pixel + 1 } else { pixel };
+        gather(
+            &PairColumn { second: false },
+            layer,
+            input,
+            output,
+            src,
+            xy,
+            pixel,
+        );
+        gather(
+            &PairColumn { second: true },
+            layer,
+            input,
+            output,
+            src,
+            xy,
+            second,
+        );
+        Point::pair_rows::<K, S>(
+            params.weights,
+            layer.fan_in(),
+            params.bias,
+            xy,
+            sink,
+            pixel,
+            pixels,
+            both,
+        );
+    }
+}
+
+/// Gathers the receptive field of output pixel `pixel` (flat, row-major)
+/// into `col` through `to` (out of line: one copy per column kind).
+#[inline(never)]
+fn gather<G: Gather>(
+    to: &G,
+    layer: &Conv2d<'_>,
+    input: Shape,
+    output: Shape,
+    src: &[i16],
+    col: &mut [i16],
+    pixel: usize,
+) {
     let [kh, kw] = layer.kernel.map(usize::from);
     let [sh, sw] = layer.stride.map(usize::from);
     let [ph, pw] = layer.padding.map(usize::from);
-    let params = &layer.params;
-    let fan_in = layer.fan_in();
     let plane = input.height * input.width;
-    let pixels = output.height * output.width;
-    for oy in 0..output.height {
-        // Kernel rows `ky0..ky1` land inside the input (the rest is padding).
-        let top = oy * sh;
-        let ky0 = ph.saturating_sub(top);
-        let ky1 = kh.min(input.height + ph - top);
-        for ox in 0..output.width {
-            let left = ox * sw;
-            let kx0 = pw.saturating_sub(left);
-            let kx1 = kw.min(input.width + pw - left);
-            let interior = ky0 == 0 && ky1 == kh && kx0 == 0 && kx1 == kw;
-            if interior && kw.is_multiple_of(GROUP) {
-                // The whole field is inside the input and every kernel row
-                // is whole groups: copy rows without the edge cases.
-                let start = (top - ph) * input.width + left - pw;
-                let mut k = 0;
-                for ic in 0..input.channels {
-                    let mut row = ic * plane + start;
-                    for _ in 0..kh {
-                        D::copy_groups(src, row, col, k, kw);
-                        row += input.width;
-                        k += kw;
-                    }
-                }
-            } else {
-                gather_edge::<D>(layer, input, src, col, top, left, (ky0, ky1), (kx0, kx1));
+    let (oy, ox) = (pixel / output.width, pixel % output.width);
+    // Kernel rows `ky0..ky1` and columns `kx0..kx1` land inside the input
+    // (the rest is padding).
+    let (top, left) = (oy * sh, ox * sw);
+    let ky0 = ph.saturating_sub(top);
+    let ky1 = kh.min(input.height + ph - top);
+    let kx0 = pw.saturating_sub(left);
+    let kx1 = kw.min(input.width + pw - left);
+    let interior = ky0 == 0 && ky1 == kh && kx0 == 0 && kx1 == kw;
+    if interior && kw.is_multiple_of(GROUP) {
+        // The whole field is inside the input and every kernel row is
+        // whole groups: copy rows without the edge cases.
+        let start = (top - ph) * input.width + left - pw;
+        let mut k = 0;
+        for ic in 0..input.channels {
+            let mut row = ic * plane + start;
+            for _ in 0..kh {
+                to.copy_groups(src, row, col, k, kw);
+                row += input.width;
+                k += kw;
             }
-            let pixel = oy * output.width + ox;
-            D::rows::<K, S>(
-                params.weights,
-                fan_in,
-                params.bias,
-                col,
-                sink,
-                pixel,
-                pixels,
-            );
         }
+    } else {
+        gather_edge(
+            to,
+            layer,
+            input,
+            src,
+            col,
+            top,
+            left,
+            (ky0, ky1),
+            (kx0, kx1),
+        );
     }
 }
 
@@ -96,8 +262,9 @@ pub(crate) fn run<K: Kernels, D: Domain, S: Sink<D::Acc>>(
 /// is (`top`, `left`) in padded coordinates, where kernel rows `ky0..ky1`
 /// and columns `kx0..kx1` fall inside the input and the rest is padding.
 #[allow(clippy::too_many_arguments)]
-#[inline(never)]
-fn gather_edge<D: Domain>(
+#[inline(always)]
+fn gather_edge<G: Gather>(
+    to: &G,
     layer: &Conv2d<'_>,
     input: Shape,
     src: &[i16],
@@ -117,14 +284,14 @@ fn gather_edge<D: Domain>(
                 // Input row `top + ky - ph`, columns `left + kx - pw`.
                 let row = ic * plane + (top + ky - ph) * input.width + left;
                 if kx0 > 0 {
-                    D::zero_run(col, k, kx0);
+                    to.zero_run(col, k, kx0);
                 }
-                D::copy_run(src, row + kx0 - pw, col, k + kx0, kx1 - kx0);
+                to.copy_run(src, row + kx0 - pw, col, k + kx0, kx1 - kx0);
                 if kx1 < kw {
-                    D::zero_run(col, k + kx1, kw - kx1);
+                    to.zero_run(col, k + kx1, kw - kx1);
                 }
             } else {
-                D::zero_run(col, k, kw);
+                to.zero_run(col, k, kw);
             }
             k += kw;
         }

@@ -15,10 +15,13 @@ pub(crate) mod conv;
 pub(crate) mod dense;
 
 #[cfg(feature = "conv")]
-use cert_kernels::{GROUP, pack_intervals, pack_points};
+use cert_kernels::pair_tail;
 use cert_kernels::{
     Kernels, centre_slot, interval_tail, point_slot, point_tail, radius_slot, whole_groups,
 };
+
+#[cfg(feature = "conv")]
+use crate::format::Conv2d;
 
 use crate::limits::MAX_ACTIVATION;
 
@@ -57,7 +60,7 @@ impl Shape {
 }
 
 /// Rows a kernel call covers at most: the accumulators live on the stack.
-const ROWS_PER_CALL: usize = 16;
+pub(crate) const ROWS_PER_CALL: usize = 16;
 
 /// Where the values of an activation buffer sit: packed (what a Dense
 /// layer's kernels read directly) or in natural CHW order (what a Conv2d
@@ -104,10 +107,20 @@ impl Layout {
 /// Where a layer's accumulators go: its output stage (requantisation into
 /// the next buffer, or the logits). A trait rather than a closure so that
 /// the output stage is inlined into the layer loops.
-pub(crate) trait Sink<A> {
+pub(crate) trait Sink<A: Copy> {
     /// Takes the accumulator of output `index` (flat CHW), of channel
     /// `channel`.
     fn put(&mut self, index: usize, channel: usize, acc: A);
+
+    /// Takes the accumulators of channels `channel..channel + accs.len()`,
+    /// outputs `first`, `first + step`, ...: what [`Sink::put`] does for
+    /// each, which a sink may do in tighter loops (one pass per stage).
+    #[inline(always)]
+    fn put_run(&mut self, first: usize, step: usize, channel: usize, accs: &[A]) {
+        for (i, &acc) in accs.iter().enumerate() {
+            self.put(first + i * step, channel + i, acc);
+        }
+    }
 }
 
 /// What an accumulator is, and where a value sits in a packed buffer: a
@@ -133,19 +146,17 @@ pub(crate) trait Domain {
     );
 
     #[cfg(feature = "conv")]
-    /// Writes real zero (zero padding) to values `to..to + len` of the
-    /// packed column `col`.
-    fn zero_run(col: &mut [i16], to: usize, len: usize);
-
-    #[cfg(feature = "conv")]
-    /// Copies values `from..from + len` of the natural-order buffer `src`
-    /// to values `to..to + len` of the packed column `col`.
-    fn copy_run(src: &[i16], from: usize, col: &mut [i16], to: usize, len: usize);
-
-    #[cfg(feature = "conv")]
-    /// [`Domain::copy_run`] for `to` and `len` multiples of [`GROUP`] (whole
-    /// groups only: the fast path of a convolution's interior pixels).
-    fn copy_groups(src: &[i16], from: usize, col: &mut [i16], to: usize, len: usize);
+    /// Runs a convolution: gathers the columns of its output pixels from
+    /// the natural-order input `src` into `col` and hands every
+    /// accumulator to `sink` (see [`conv`]).
+    fn conv<K: Kernels, S: Sink<Self::Acc>>(
+        layer: &Conv2d<'_>,
+        input: Shape,
+        output: Shape,
+        src: &[i16],
+        col: &mut [i16],
+        sink: &mut S,
+    );
 }
 
 /// Inference: one value `x = q - zero_point` per activation.
@@ -177,50 +188,77 @@ impl Domain for Point {
         {
             let acc = &mut acc[..rows.len() / fan_in];
             K::dot_rows(rows, fan_in, x, acc);
-            for ((row, b), &dot) in rows
-                .chunks_exact(fan_in)
-                .zip(biases.chunks_exact(4))
-                .zip(&*acc)
-            {
-                let tail = match whole == fan_in {
-                    true => 0,
-                    false => point_tail(&row[whole..], &x[whole..]),
-                };
-                let acc = i32::from_le_bytes([b[0], b[1], b[2], b[3]]) + dot + tail;
-                sink.put(first + o * step, o, acc);
-                o += 1;
+            // One pass per stage keeps each loop's values in registers.
+            for (acc, b) in acc.iter_mut().zip(biases.chunks_exact(4)) {
+                *acc += i32::from_le_bytes([b[0], b[1], b[2], b[3]]);
             }
+            if whole != fan_in {
+                for (acc, row) in acc.iter_mut().zip(rows.chunks_exact(fan_in)) {
+                    *acc += point_tail(&row[whole..], &x[whole..]);
+                }
+            }
+            sink.put_run(first + o * step, step, o, acc);
+            o += acc.len();
         }
     }
 
     #[cfg(feature = "conv")]
-    #[inline(always)]
-    fn zero_run(col: &mut [i16], to: usize, len: usize) {
-        for k in to..to + len {
-            col[point_slot(k)] = 0;
-        }
+    fn conv<K: Kernels, S: Sink<i32>>(
+        layer: &Conv2d<'_>,
+        input: Shape,
+        output: Shape,
+        src: &[i16],
+        col: &mut [i16],
+        sink: &mut S,
+    ) {
+        conv::run_pairs::<K, S>(layer, input, output, src, col, sink);
     }
+}
 
+impl Point {
+    /// [`Domain::rows`] against a packed pair of columns `xy` (two output
+    /// pixels, `first` and `first + 1`): one weight pass for both. Only
+    /// the first pixel's outputs are put unless `both`.
     #[cfg(feature = "conv")]
-    #[inline(always)]
-    fn copy_run(src: &[i16], from: usize, col: &mut [i16], to: usize, len: usize) {
-        let src = &src[from..from + len];
-        // A run that starts a group copies whole groups in lane order.
-        let whole = if to.is_multiple_of(GROUP) {
-            whole_groups(len)
-        } else {
-            0
-        };
-        pack_points(&src[..whole], &mut col[to..to + whole]);
-        for (k, &v) in (to + whole..).zip(&src[whole..]) {
-            col[point_slot(k)] = v;
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn pair_rows<K: Kernels, S: Sink<i32>>(
+        weights: &[u8],
+        fan_in: usize,
+        bias: &[u8],
+        xy: &[i16],
+        sink: &mut S,
+        first: usize,
+        step: usize,
+        both: bool,
+    ) {
+        let whole = whole_groups(fan_in);
+        let mut pairs = [(0i32, 0i32); ROWS_PER_CALL];
+        let (mut xs, mut ys) = ([0i32; ROWS_PER_CALL], [0i32; ROWS_PER_CALL]);
+        let mut o = 0;
+        for (rows, biases) in weights
+            .chunks(ROWS_PER_CALL * fan_in)
+            .zip(bias.chunks(4 * ROWS_PER_CALL))
+        {
+            let n = rows.len() / fan_in;
+            K::pair_rows(rows, fan_in, xy, &mut pairs[..n]);
+            let accs = xs.iter_mut().zip(ys.iter_mut()).zip(&pairs[..n]);
+            for (((x, y), &(dx, dy)), (row, b)) in
+                accs.zip(rows.chunks_exact(fan_in).zip(biases.chunks_exact(4)))
+            {
+                let bias = i32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+                let (tx, ty) = match whole == fan_in {
+                    true => (0, 0),
+                    false => pair_tail(&row[whole..], &xy[2 * whole..]),
+                };
+                (*x, *y) = (bias + dx + tx, bias + dy + ty);
+            }
+            sink.put_run(first + o * step, step, o, &xs[..n]);
+            if both {
+                sink.put_run(first + 1 + o * step, step, o, &ys[..n]);
+            }
+            o += n;
         }
-    }
-
-    #[cfg(feature = "conv")]
-    #[inline(always)]
-    fn copy_groups(src: &[i16], from: usize, col: &mut [i16], to: usize, len: usize) {
-        pack_points(&src[from..from + len], &mut col[to..to + len]);
     }
 }
 
@@ -293,37 +331,14 @@ impl Domain for Interval {
     }
 
     #[cfg(feature = "conv")]
-    #[inline(always)]
-    fn zero_run(col: &mut [i16], to: usize, len: usize) {
-        for k in to..to + len {
-            col[centre_slot(k)] = 0;
-            col[radius_slot(k)] = 0;
-        }
-    }
-
-    #[cfg(feature = "conv")]
-    #[inline(always)]
-    fn copy_run(src: &[i16], from: usize, col: &mut [i16], to: usize, len: usize) {
-        let src = &src[2 * from..2 * (from + len)];
-        // A run that starts a group copies whole groups in lane order.
-        let whole = if to.is_multiple_of(GROUP) {
-            whole_groups(len)
-        } else {
-            0
-        };
-        pack_intervals(&src[..2 * whole], &mut col[2 * to..2 * (to + whole)]);
-        for (k, cr) in (to + whole..).zip(src[2 * whole..].chunks_exact(2)) {
-            col[centre_slot(k)] = cr[0];
-            col[radius_slot(k)] = cr[1];
-        }
-    }
-
-    #[cfg(feature = "conv")]
-    #[inline(always)]
-    fn copy_groups(src: &[i16], from: usize, col: &mut [i16], to: usize, len: usize) {
-        pack_intervals(
-            &src[2 * from..2 * (from + len)],
-            &mut col[2 * to..2 * (to + len)],
-        );
+    fn conv<K: Kernels, S: Sink<Span>>(
+        layer: &Conv2d<'_>,
+        input: Shape,
+        output: Shape,
+        src: &[i16],
+        col: &mut [i16],
+        sink: &mut S,
+    ) {
+        conv::run::<K, S>(layer, input, output, src, col, sink);
     }
 }

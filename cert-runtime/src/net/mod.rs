@@ -320,7 +320,7 @@ impl<'a, K: Kernels> Net<'a, K> {
             Layer::Dense(d) => layer::dense::run::<K, D, S>(d, src, sink),
             #[cfg(feature = "conv")]
             Layer::Conv2d(c) => {
-                layer::conv::run::<K, D, S>(c, self.shapes[i], self.shapes[i + 1], src, col, sink)
+                D::conv::<K, S>(c, self.shapes[i], self.shapes[i + 1], src, col, sink)
             }
             // Validation refuses convolutions without the feature.
             #[cfg(not(feature = "conv"))]

@@ -22,7 +22,8 @@ pub(crate) struct ScratchPlan {
 }
 
 /// The buffers of one inference: two packed activation buffers the layers
-/// ping-pong between, and one packed column for the convolutions.
+/// ping-pong between, and one packed pair of columns for the convolutions
+/// (two output pixels at a time).
 pub(crate) struct PointBuffers<'s> {
     pub buffers: &'s mut [i16],
     pub col: &'s mut [i16],
@@ -54,7 +55,7 @@ pub(crate) struct SearchSpace<'s> {
 impl ScratchPlan {
     /// Elements an inference takes.
     pub fn predict_len(&self) -> usize {
-        1 + 2 * Point::packed_len(self.activation) + Point::packed_len(self.column)
+        1 + 2 * Point::packed_len(self.activation) + cert_kernels::pair_len(self.column)
     }
 
     /// Elements an interval pass takes (with the linear bounds' elements

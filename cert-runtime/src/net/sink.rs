@@ -1,7 +1,10 @@
 //! The output stages of a layer: what happens to its accumulators.
 
 use crate::format::Requantize;
-use crate::layer::{Layout, Sink, Span};
+use cert_kernels::point_slot;
+
+use crate::layer::{Layout, ROWS_PER_CALL, Sink, Span};
+use crate::le::i32_at;
 use crate::limits::MAX_CLASSES;
 use crate::requant::requantize_checked;
 
@@ -34,6 +37,45 @@ impl Sink<i32> for Requantized<'_, '_> {
     fn put(&mut self, index: usize, channel: usize, acc: i32) {
         let q = self.requantize(channel, acc);
         self.out[self.layout.point(index)] = q - i16::from(self.rq.zero_point);
+    }
+
+    /// [`Sink::put`] for a run of channels in two passes: requantise into a
+    /// local buffer (one out-of-line loop, its values in registers), then
+    /// store with the layout decided once.
+    #[inline(always)]
+    fn put_run(&mut self, first: usize, step: usize, channel: usize, accs: &[i32]) {
+        let mut values = [0i16; ROWS_PER_CALL];
+        let chunks = accs.chunks(ROWS_PER_CALL).enumerate();
+        for ((i, chunk), at) in chunks.zip((first..).step_by(ROWS_PER_CALL * step)) {
+            let values = &mut values[..chunk.len()];
+            requantize_run(&self.rq, channel + i * ROWS_PER_CALL, chunk, values);
+            match self.layout {
+                Layout::Packed => {
+                    for (i, &v) in values.iter().enumerate() {
+                        self.out[point_slot(at + i * step)] = v;
+                    }
+                }
+                Layout::Natural => {
+                    for (i, &v) in values.iter().enumerate() {
+                        self.out[at + i * step] = v;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `values[i]` = accumulator `accs[i]` of channel `channel + i`,
+/// requantised and shifted by the zero point (the activation the next
+/// layer reads); panics, as [`Sink::put`] would, past the layer's channels.
+#[inline(never)]
+fn requantize_run(rq: &Requantize<'_>, channel: usize, accs: &[i32], values: &mut [i16]) {
+    let shifts = &rq.shift[channel..channel + accs.len()];
+    let zero = i16::from(rq.zero_point);
+    for (i, ((value, &acc), &shift)) in values.iter_mut().zip(accs).zip(shifts).enumerate() {
+        let m = i32_at(rq.multiplier, channel + i);
+        let q = requantize_checked(acc, m, shift, rq.zero_point, rq.min, rq.max);
+        *value = i16::from(q) - zero;
     }
 }
 

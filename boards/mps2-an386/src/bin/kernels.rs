@@ -1,8 +1,8 @@
 //! The DSP kernels against the scalar reference, on the Cortex-M4F (QEMU
 //! mps2-an386): exits 0 only when every result is bit-identical.
 //!
-//! 1. Dot products: 100,000 random calls of `Dsp::dot_rows` and
-//!    `Dsp::interval_rows` (1 to 5 rows each, odd counts included) against
+//! 1. Dot products: 100,000 random calls of `Dsp::dot_rows`,
+//!    `Dsp::interval_rows` and `Dsp::pair_rows` (1 to 5 rows each, odd counts included) against
 //!    `Scalar`'s, with extreme values (-128 and 127 weights, activations of
 //!    +-255, doubled centres of +-510, radii of 255), lengths that are not a
 //!    multiple of 4 or 8, weights at odd addresses and activations at
@@ -129,6 +129,19 @@ fn dot_products(rng: &mut SmallRng, weights: &mut [u8], activations: &mut [i16])
         Scalar::interval_rows(w, fan_in, interval, &mut scalar[..rows]);
         if dsp != scalar {
             fail_dot(i, "interval_rows", fan_in);
+        }
+        // A pair of point columns has the interval's shape: refill it with
+        // activations in both halves.
+        let pair = &mut activations[x_at..x_at + 2 * fan_in + 8];
+        for v in pair.iter_mut() {
+            *v = activation(rng, -255, 255);
+        }
+        let pair = &*pair;
+        let (mut dsp, mut scalar) = ([(0i32, 0i32); MAX_ROWS], [(0i32, 0i32); MAX_ROWS]);
+        Dsp::pair_rows(w, fan_in, pair, &mut dsp[..rows]);
+        Scalar::pair_rows(w, fan_in, pair, &mut scalar[..rows]);
+        if dsp != scalar {
+            fail_dot(i, "pair_rows", fan_in);
         }
     }
     DOT_PRODUCTS
