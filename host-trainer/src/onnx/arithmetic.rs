@@ -5,8 +5,7 @@
 use onnx_ir::Node;
 
 use super::ImportError;
-use super::chain::{Flow, Walk, constant, unsupported};
-use crate::export::FoldedLayer;
+use super::walk::{Flow, Walk, constant, scale_output, unsupported};
 
 impl Walk {
     /// Add, Sub, Mul or Div of the chain's value by a per-channel constant:
@@ -111,13 +110,5 @@ impl Arithmetic {
             Arithmetic::Mul => (a * k, b * k),
             Arithmetic::Div => (a / k, b / k),
         }
-    }
-}
-
-/// Multiplies output `o`'s weights by `s`.
-pub(super) fn scale_output(layer: &mut FoldedLayer, o: usize, s: f64) {
-    let n = layer.weights.len() / layer.outputs;
-    for w in &mut layer.weights[o * n..(o + 1) * n] {
-        *w = (f64::from(*w) * s) as f32;
     }
 }

@@ -2,65 +2,16 @@
 //! value the network carries, folded into affine layers.
 
 use onnx_ir::padding::PaddingConfig2d;
-use onnx_ir::{Argument, Node, OnnxGraph, TensorDataExt};
+use onnx_ir::{Node, OnnxGraph};
 
 use super::ImportError;
 use super::Imported;
-use super::arithmetic::{Arithmetic, scale_output};
+use super::arithmetic::Arithmetic;
 use super::check::Input;
+use super::walk::{Flow, Walk, constant, scale_output, unsupported};
 use crate::data::InputShape;
 use crate::export::FoldedLayer;
 use crate::model::ConvSpec;
-
-/// What flows along the chain.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(super) enum Flow {
-    /// `[batch, channels, height, width]`.
-    Planes(InputShape),
-    /// `[batch, features]`.
-    Vector(usize),
-}
-
-/// The walk along the chain.
-pub(super) struct Walk {
-    /// The name of the value the network carries.
-    pub(super) value: String,
-    pub(super) flow: Flow,
-    /// Per input channel `x -> scale x + shift`, before any layer.
-    pub(super) scale: Vec<f64>,
-    pub(super) shift: Vec<f64>,
-    /// A layer waiting for its BatchNorm, bias or ReLU.
-    pub(super) pending: Option<FoldedLayer>,
-    pub(super) layers: Vec<FoldedLayer>,
-}
-
-pub(super) fn unsupported(node: &Node, what: impl Into<String>) -> ImportError {
-    ImportError::Unsupported {
-        node: node.name().to_string(),
-        op: format!("{:?}", node.node_type()),
-        what: what.into(),
-    }
-}
-
-/// A constant operand: its shape and values.
-pub(super) fn constant(
-    node: &Node,
-    arg: Option<&Argument>,
-    role: &str,
-) -> Result<(Vec<usize>, Vec<f32>), ImportError> {
-    let data = arg.and_then(Argument::value).ok_or_else(|| {
-        unsupported(
-            node,
-            format!(
-                "its {role} is not a constant; certnn imports networks whose weights are fixed"
-            ),
-        )
-    })?;
-    let values = data
-        .to_f32_vec()
-        .map_err(|e| unsupported(node, format!("its {role} is not numeric: {e:?}")))?;
-    Ok((data.shape().to_vec(), values))
-}
 
 /// Folds `graph` into layers, from its `input`.
 pub(super) fn fold_graph(graph: &OnnxGraph, input: Input) -> Result<Imported, ImportError> {
@@ -126,14 +77,6 @@ pub(super) fn fold_graph(graph: &OnnxGraph, input: Input) -> Result<Imported, Im
 }
 
 impl Walk {
-    /// The values feeding the next layer.
-    pub(super) fn width(&self) -> usize {
-        match self.flow {
-            Flow::Planes(s) => s.channels,
-            Flow::Vector(n) => n,
-        }
-    }
-
     fn step(&mut self, node: &Node) -> Result<(), ImportError> {
         let data_first = node.inputs().first().is_some_and(|a| a.name == self.value);
         match node {

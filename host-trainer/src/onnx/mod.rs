@@ -25,6 +25,7 @@ mod arithmetic;
 mod chain;
 mod check;
 mod imported;
+mod walk;
 mod write;
 
 pub use imported::Imported;
