@@ -45,12 +45,22 @@ pub(crate) fn requantize_checked(
         // `product = hi * 2^32 + lo`, `0 <= lo < 2^32`, adding `2^(shift-1)
         // = 2^(t-1) * 2^32` leaves `lo` alone, and `floor((A * 2^32 + lo) /
         // 2^shift) = floor(A / 2^t)` for the integer `A = hi + 2^(t-1)`
-        // because `lo / 2^32 < 1`. `|hi| <= 2^30` and `2^(t-1) <= 2^29`, so
-        // `A`, and `A >> t` plus the zero point, fit an i32.
-        let (hi, t) = ((product >> 32) as i32, u32::from(shift) - 32);
-        let q = ((hi + (1 << (t - 1))) >> t) + i32::from(zero_point);
+        // because `lo / 2^32 < 1`. And `floor((hi + 2^(t-1)) / 2^t) =
+        // floor((floor(hi / 2^(t-1)) + 1) / 2)` (nested floors of positive
+        // divisors), two arithmetic shifts and an add. `|hi| <= 2^30`, so
+        // nothing overflows, nor does adding the zero point.
+        let (hi, t) = ((product >> 32) as i32, u32::from(shift) - 33);
+        let q = (((hi >> t) + 1) >> 1) + i32::from(zero_point);
         return q.max(i32::from(min)).min(i32::from(max)) as i8;
     }
+    requantize_wide(product, shift, zero_point, min, max)
+}
+
+/// [`requantize_checked`] for `shift <= 32`, in 64-bit arithmetic: out of
+/// line, so that the common path's loops keep their values in registers.
+#[cold]
+#[inline(never)]
+fn requantize_wide(product: i64, shift: u8, zero_point: i8, min: i8, max: i8) -> i8 {
     let q = ((product + (1i64 << (shift - 1))) >> shift) + i64::from(zero_point);
     q.max(i64::from(min)).min(i64::from(max)) as i8
 }

@@ -189,8 +189,9 @@ impl Domain for Point {
             let acc = &mut acc[..rows.len() / fan_in];
             K::dot_rows(rows, fan_in, x, acc);
             // One pass per stage keeps each loop's values in registers.
-            for (acc, b) in acc.iter_mut().zip(biases.chunks_exact(4)) {
-                *acc += i32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+            let (biases, _) = biases.as_chunks::<4>();
+            for (acc, b) in acc.iter_mut().zip(biases) {
+                *acc += i32::from_le_bytes(*b);
             }
             if whole != fan_in {
                 for (acc, row) in acc.iter_mut().zip(rows.chunks_exact(fan_in)) {
@@ -242,16 +243,19 @@ impl Point {
         {
             let n = rows.len() / fan_in;
             K::pair_rows(rows, fan_in, xy, &mut pairs[..n]);
+            // One pass per stage keeps each loop's values in registers.
+            let (biases, _) = biases.as_chunks::<4>();
             let accs = xs.iter_mut().zip(ys.iter_mut()).zip(&pairs[..n]);
-            for (((x, y), &(dx, dy)), (row, b)) in
-                accs.zip(rows.chunks_exact(fan_in).zip(biases.chunks_exact(4)))
-            {
-                let bias = i32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-                let (tx, ty) = match whole == fan_in {
-                    true => (0, 0),
-                    false => pair_tail(&row[whole..], &xy[2 * whole..]),
-                };
-                (*x, *y) = (bias + dx + tx, bias + dy + ty);
+            for (((x, y), &(dx, dy)), b) in accs.zip(biases) {
+                let bias = i32::from_le_bytes(*b);
+                (*x, *y) = (bias + dx, bias + dy);
+            }
+            if whole != fan_in {
+                let accs = xs.iter_mut().zip(ys.iter_mut());
+                for ((x, y), row) in accs.zip(rows.chunks_exact(fan_in)) {
+                    let (tx, ty) = pair_tail(&row[whole..], &xy[2 * whole..]);
+                    (*x, *y) = (*x + tx, *y + ty);
+                }
             }
             sink.put_run(first + o * step, step, o, &xs[..n]);
             if both {
@@ -310,16 +314,13 @@ impl Domain for Interval {
         {
             let acc = &mut acc[..rows.len() / fan_in];
             K::interval_rows(rows, fan_in, cr, acc);
-            for ((row, b), &(mid, rad)) in rows
-                .chunks_exact(fan_in)
-                .zip(biases.chunks_exact(4))
-                .zip(&*acc)
-            {
+            let (biases, _) = biases.as_chunks::<4>();
+            for ((row, b), &(mid, rad)) in rows.chunks_exact(fan_in).zip(biases).zip(&*acc) {
                 let (tail_mid, tail_rad) = match whole == fan_in {
                     true => (0, 0),
                     false => interval_tail(&row[whole..], tail),
                 };
-                let bias = i32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+                let bias = i32::from_le_bytes(*b);
                 let span = Span {
                     mid2: 2 * bias + mid + tail_mid,
                     rad2: rad + tail_rad,

@@ -4,7 +4,6 @@ use crate::format::Requantize;
 use cert_kernels::point_slot;
 
 use crate::layer::{Layout, ROWS_PER_CALL, Sink, Span};
-use crate::le::i32_at;
 use crate::limits::MAX_CLASSES;
 use crate::requant::requantize_checked;
 
@@ -70,11 +69,20 @@ impl Sink<i32> for Requantized<'_, '_> {
 /// layer reads); panics, as [`Sink::put`] would, past the layer's channels.
 #[inline(never)]
 fn requantize_run(rq: &Requantize<'_>, channel: usize, accs: &[i32], values: &mut [i16]) {
-    let shifts = &rq.shift[channel..channel + accs.len()];
+    let n = accs.len();
+    let (multipliers, _) = rq.multiplier[4 * channel..4 * (channel + n)].as_chunks::<4>();
+    let shifts = &rq.shift[channel..channel + n];
     let zero = i16::from(rq.zero_point);
-    for (i, ((value, &acc), &shift)) in values.iter_mut().zip(accs).zip(shifts).enumerate() {
-        let m = i32_at(rq.multiplier, channel + i);
-        let q = requantize_checked(acc, m, shift, rq.zero_point, rq.min, rq.max);
+    let params = multipliers.iter().zip(shifts);
+    for ((value, &acc), (m, &shift)) in values.iter_mut().zip(accs).zip(params) {
+        let q = requantize_checked(
+            acc,
+            i32::from_le_bytes(*m),
+            shift,
+            rq.zero_point,
+            rq.min,
+            rq.max,
+        );
         *value = i16::from(q) - zero;
     }
 }
