@@ -134,7 +134,7 @@ impl Gather for PairColumn {
 /// gathering), one pixel at a time,
 /// and hands it to `sink` with its flat CHW output index and its channel.
 /// `col` holds one packed interval column of `layer.fan_in()` values.
-pub(crate) fn run<K: Kernels, S: Sink<Span>>(
+pub(crate) fn run_intervals<K: Kernels, S: Sink<Span>>(
     layer: &Conv2d<'_>,
     input: Shape,
     output: Shape,
@@ -158,7 +158,7 @@ pub(crate) fn run<K: Kernels, S: Sink<Span>>(
     }
 }
 
-/// [`run`] for inference, two pixels at a time into the packed pair `xy`
+/// [`run_intervals`] for inference, two pixels at a time into the packed pair `xy`
 /// (`2 * layer.fan_in()` values); an odd last pixel is gathered into both
 /// columns and put once.
 pub(crate) fn run_pairs<K: Kernels, S: Sink<i32>>(

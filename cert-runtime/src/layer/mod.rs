@@ -340,6 +340,6 @@ impl Domain for Interval {
         col: &mut [i16],
         sink: &mut S,
     ) {
-        conv::run::<K, S>(layer, input, output, src, col, sink);
+        conv::run_intervals::<K, S>(layer, input, output, src, col, sink);
     }
 }

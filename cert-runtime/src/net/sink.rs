@@ -32,10 +32,10 @@ impl Requantized<'_, '_> {
 }
 
 impl Sink<i32> for Requantized<'_, '_> {
+    /// One accumulator: a run of one (the layers put runs).
     #[inline(always)]
     fn put(&mut self, index: usize, channel: usize, acc: i32) {
-        let q = self.requantize(channel, acc);
-        self.out[self.layout.point(index)] = q - i16::from(self.rq.zero_point);
+        self.put_run(index, 1, channel, &[acc]);
     }
 
     /// [`Sink::put`] for a run of channels in two passes: requantise into a
