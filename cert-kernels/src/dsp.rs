@@ -2,8 +2,8 @@
 //! SMLAD, four int8 weights per load. The only `unsafe` code of the
 //! runtime (README, "Where `unsafe` lives", lists the boards' few blocks):
 //! four `asm!` loops in `unsafe fn`s whose contracts are written on them,
-//! called only from two safe functions (`dot_rows` and
-//! `two_sums_per_row`) that check every length, and the alignment of the
+//! called only from three safe functions (`dot_rows`,
+//! `interval_rows` and `pair_rows`) that check every length, and the alignment of the
 //! activations, once per call.
 //!
 //! # Why every lane and accumulator is exact
@@ -331,11 +331,6 @@ fn scalar_dot_rows(weights: &[u8], fan_in: usize, x: &[i16], out: &mut [i32]) {
 }
 
 #[inline(never)]
-fn scalar_pair_rows(weights: &[u8], fan_in: usize, xy: &[i16], out: &mut [(i32, i32)]) {
-    Scalar::pair_rows(weights, fan_in, xy, out);
-}
-
-#[inline(never)]
 fn scalar_interval_rows(weights: &[u8], fan_in: usize, cr: &[i16], out: &mut [(i32, i32)]) {
     Scalar::interval_rows(weights, fan_in, cr, out);
 }
@@ -388,69 +383,56 @@ impl Kernels for Dsp {
 
     #[inline(never)]
     fn interval_rows(weights: &[u8], fan_in: usize, cr: &[i16], out: &mut [(i32, i32)]) {
-        two_sums_per_row(weights, fan_in, cr, out, TwoSums::INTERVAL);
+        let split = Split::of(fan_in);
+        if split.pairs == 0 || !fits(weights, fan_in, out.len(), cr, 2) {
+            return scalar_interval_rows(weights, fan_in, cr, out);
+        }
+        let done = split.done();
+        for (slot, row) in out.iter_mut().zip(weights.chunks_exact(fan_in)) {
+            // SAFETY: `fits` checked that the row holds `fan_in >= done = 8 *
+            // pairs` bytes and that `cr` is word-aligned with at least `2 *
+            // done = 16 * pairs` elements; `pairs >= 1`.
+            let (mid, rad) = unsafe { interval_loop(row.as_ptr(), cr.as_ptr(), split.pairs) };
+            *slot = match split.odd {
+                true => {
+                    let (c, d) = group_interval(&row[done..], &cr[2 * done..]);
+                    (mid.wrapping_add(c), rad.wrapping_add(d))
+                }
+                false => (mid, rad),
+            };
+        }
     }
 
-    #[inline(never)]
-    fn pair_rows(weights: &[u8], fan_in: usize, xy: &[i16], out: &mut [(i32, i32)]) {
-        two_sums_per_row(weights, fan_in, xy, out, TwoSums::PAIR);
-    }
-}
-
-/// A kernel that sums each row twice over a buffer of the interval's shape
-/// (eight elements per group): its asm loop, the Rust sum of an odd last
-/// group, and the scalar fallback.
-struct TwoSums {
-    /// The loop; its contract is [`interval_loop`]'s (`columns_loop`'s is
-    /// the same).
-    pass: unsafe fn(*const u8, *const i16, usize) -> (i32, i32),
-    odd: fn(&[u8], &[i16]) -> (i32, i32),
-    scalar: fn(&[u8], usize, &[i16], &mut [(i32, i32)]),
-}
-
-impl TwoSums {
-    /// Centre with `w`, radius with `|w|`.
-    const INTERVAL: TwoSums = TwoSums {
-        pass: interval_loop,
-        odd: group_interval,
-        scalar: scalar_interval_rows,
-    };
-    /// Both columns of a pair with `w`.
-    const PAIR: TwoSums = TwoSums {
-        pass: columns_loop,
-        odd: group_pair,
-        scalar: scalar_pair_rows,
-    };
-}
-
-/// One row at a time, each row's whole pairs of groups in `kernel.pass`
-/// and its odd group in Rust, after checking every length and the
-/// alignment once (the scalar kernel otherwise).
-#[inline(always)]
-fn two_sums_per_row(
-    weights: &[u8],
-    fan_in: usize,
-    acts: &[i16],
-    out: &mut [(i32, i32)],
-    kernel: TwoSums,
-) {
-    let split = Split::of(fan_in);
-    if split.pairs == 0 || !fits(weights, fan_in, out.len(), acts, 2) {
-        return (kernel.scalar)(weights, fan_in, acts, out);
-    }
-    let done = split.done();
-    for (slot, row) in out.iter_mut().zip(weights.chunks_exact(fan_in)) {
-        // SAFETY: `fits` checked that the row holds `fan_in >= done = 8 *
-        // pairs` bytes and that `acts` is word-aligned with at least `2 *
-        // done = 16 * pairs` elements; `pairs >= 1`: the contract of both
-        // loops `kernel.pass` can be.
-        let (a, b) = unsafe { (kernel.pass)(row.as_ptr(), acts.as_ptr(), split.pairs) };
-        *slot = match split.odd {
-            true => {
-                let (c, d) = (kernel.odd)(&row[done..], &acts[2 * done..]);
-                (a.wrapping_add(c), b.wrapping_add(d))
-            }
-            false => (a, b),
-        };
+    /// Inlined with its epilogue `each`: the loop over rows, the asm of a
+    /// row and the caller's output stage run without a call between them.
+    #[inline(always)]
+    fn pair_rows(
+        weights: &[u8],
+        fan_in: usize,
+        xy: &[i16],
+        mut each: impl FnMut(usize, (i32, i32)),
+    ) {
+        let split = Split::of(fan_in);
+        let rows = weights.len().checked_div(fan_in).unwrap_or(0);
+        if split.pairs == 0 || !fits(weights, fan_in, rows, xy, 2) {
+            return Scalar::pair_rows(weights, fan_in, xy, each);
+        }
+        let done = split.done();
+        for (o, row) in weights.chunks_exact(fan_in).enumerate() {
+            // SAFETY: `fits` checked that the row holds `fan_in >= done = 8 *
+            // pairs` bytes and that `xy` is word-aligned with at least `2 *
+            // done = 16 * pairs` elements; `pairs >= 1`.
+            let (x, y) = unsafe { columns_loop(row.as_ptr(), xy.as_ptr(), split.pairs) };
+            each(
+                o,
+                match split.odd {
+                    true => {
+                        let (c, d) = group_pair(&row[done..], &xy[2 * done..]);
+                        (x.wrapping_add(c), y.wrapping_add(d))
+                    }
+                    false => (x, y),
+                },
+            );
+        }
     }
 }

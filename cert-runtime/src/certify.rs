@@ -52,8 +52,8 @@ pub struct Radius {
     pub radius: Option<f32>,
 }
 
-/// Certifies a real-valued input (`Model::certify`), calling `mark(i)` as
-/// the interval pass finishes layer `i`.
+/// Certifies a real-valued input (`Model::certify`), calling `mark(0)` as
+/// the box is in and `mark(i + 1)` as the interval pass finishes layer `i`.
 pub(crate) fn certify<K: Kernels>(
     net: &Net<'_, K>,
     input: &[f32],
@@ -182,7 +182,7 @@ pub(crate) fn certificate_of_box<K: Kernels>(
     if !proves(candidate, &margins) {
         tighten(net, ws, candidate, &mut margins);
     }
-    mark(hidden.len());
+    mark(hidden.len() + 1);
     if proves(candidate, &margins) {
         // Every point of the box, the unperturbed input included, gets `candidate`.
         return Certificate {

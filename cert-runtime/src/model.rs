@@ -186,9 +186,10 @@ impl<'a, K: Kernels> Model<'a, K> {
         self.predict_marked(input, scratch, &mut |_| {})
     }
 
-    /// [`Model::predict`], calling `mark(i)` as each layer `i` finishes
-    /// (the last one is the logits layer): what a profiler needs to time
-    /// the layers on a device.
+    /// [`Model::predict`], calling `mark(0)` as the input is checked and
+    /// quantised, and `mark(i + 1)` as each layer `i` finishes (the last
+    /// one is the logits layer): what a profiler needs to time the input
+    /// stage and the layers on a device.
     pub fn predict_marked(
         &self,
         input: &[f32],
@@ -233,10 +234,11 @@ impl<'a, K: Kernels> Model<'a, K> {
         certify::certify(&self.net, input, budget, scratch, &mut |_| {})
     }
 
-    /// [`Model::certify`], calling `mark(i)` as the interval pass finishes
-    /// each layer `i` (the last one is the margins of the logits layer; the
+    /// [`Model::certify`], calling `mark(0)` as the input box is checked
+    /// and quantised, and `mark(i + 1)` as the interval pass finishes each
+    /// layer `i` (the last one is the margins of the logits layer; the
     /// inference an uncertified input also runs comes after it): what a
-    /// profiler needs to time the layers on a device.
+    /// profiler needs to time the input stage and the layers on a device.
     pub fn certify_marked(
         &self,
         input: &[f32],

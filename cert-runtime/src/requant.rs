@@ -38,6 +38,18 @@ pub(crate) fn requantize_checked(
     min: i8,
     max: i8,
 ) -> i8 {
+    let zero = i32::from(zero_point);
+    let (lo, hi) = (i32::from(min) - zero, i32::from(max) - zero);
+    (requantize_centred(acc, multiplier, shift, lo, hi) + zero) as i8
+}
+
+/// [`requantize_checked`] less the zero point, the activation the next
+/// layer reads: `clamp(zero_point + r, min, max) - zero_point` is
+/// `clamp(r, min - zero_point, max - zero_point)` for the rounded shift
+/// `r`, so the bounds `lo`, `hi` are those differences (the layer loops
+/// compute them once, and no value is shifted twice).
+#[inline(always)]
+pub(crate) fn requantize_centred(acc: i32, multiplier: i32, shift: u8, lo: i32, hi: i32) -> i32 {
     let product = i64::from(acc) * i64::from(multiplier);
     if shift > 32 {
         // The same value from the high word alone, in 32-bit arithmetic
@@ -48,21 +60,20 @@ pub(crate) fn requantize_checked(
         // because `lo / 2^32 < 1`. And `floor((hi + 2^(t-1)) / 2^t) =
         // floor((floor(hi / 2^(t-1)) + 1) / 2)` (nested floors of positive
         // divisors), two arithmetic shifts and an add. `|hi| <= 2^30`, so
-        // nothing overflows, nor does adding the zero point.
-        let (hi, t) = ((product >> 32) as i32, u32::from(shift) - 33);
-        let q = (((hi >> t) + 1) >> 1) + i32::from(zero_point);
-        return q.max(i32::from(min)).min(i32::from(max)) as i8;
+        // nothing overflows.
+        let (high, t) = ((product >> 32) as i32, u32::from(shift) - 33);
+        return (((high >> t) + 1) >> 1).max(lo).min(hi);
     }
-    requantize_wide(product, shift, zero_point, min, max)
+    requantize_wide(product, shift, lo, hi)
 }
 
-/// [`requantize_checked`] for `shift <= 32`, in 64-bit arithmetic: out of
+/// [`requantize_centred`] for `shift <= 32`, in 64-bit arithmetic: out of
 /// line, so that the common path's loops keep their values in registers.
 #[cold]
 #[inline(never)]
-fn requantize_wide(product: i64, shift: u8, zero_point: i8, min: i8, max: i8) -> i8 {
-    let q = ((product + (1i64 << (shift - 1))) >> shift) + i64::from(zero_point);
-    q.max(i64::from(min)).min(i64::from(max)) as i8
+fn requantize_wide(product: i64, shift: u8, lo: i32, hi: i32) -> i32 {
+    let rounded = (product + (1i64 << (shift - 1))) >> shift;
+    rounded.max(i64::from(lo)).min(i64::from(hi)) as i32
 }
 
 /// The formula of FORMAT.md section 4.3, literally: what
@@ -145,10 +156,20 @@ mod tests {
                 let acc = r as i32 >> (r >> 59);
                 let m = (next() as u32 >> 1) as i32;
                 let zero_point = (next() % 256) as u8 as i8;
+                let (a, b) = ((next() % 256) as u8 as i8, (next() % 256) as u8 as i8);
+                let (min, max) = (a.min(b), a.max(b));
+                let expected = requantize_reference(acc, m, shift, zero_point, min, max);
                 assert_eq!(
-                    requantize_checked(acc, m, shift, zero_point, -128, 127),
-                    requantize_reference(acc, m, shift, zero_point, -128, 127),
-                    "acc {acc} m {m} shift {shift} zero_point {zero_point}"
+                    requantize_checked(acc, m, shift, zero_point, min, max),
+                    expected,
+                    "acc {acc} m {m} shift {shift} zero_point {zero_point} [{min}, {max}]"
+                );
+                // The zero-point-relative form the layer loops use.
+                let zero = i32::from(zero_point);
+                let (lo, hi) = (i32::from(min) - zero, i32::from(max) - zero);
+                assert_eq!(
+                    requantize_centred(acc, m, shift, lo, hi),
+                    i32::from(expected) - zero
                 );
             }
         }

@@ -51,6 +51,9 @@ pub struct Footprint {
     pub certified: u64,
     /// Of them, proven by refinement after certify did not.
     pub refined: u64,
+    /// What checking and quantising the input (predict) or its box
+    /// (certify) costs, for the first case: `(predict, certify)`.
+    pub input: (u64, u64),
     /// What every layer costs, for the first case.
     pub layers: Vec<LayerCost>,
 }
@@ -122,6 +125,7 @@ impl Footprint {
             cases: number("summary:", "cases")?,
             certified: number("summary:", "certified")?,
             refined: number("summary:", "refined")?,
+            input: (number("input:", "predict")?, number("input:", "certify")?),
             layers: run
                 .messages("layer ")
                 .map(LayerCost::parse)
@@ -170,8 +174,9 @@ pub fn table(rows: &[Footprint]) -> String {
     out
 }
 
-/// Instructions per multiply-accumulate of every layer, and of the whole
-/// model, in predict and in certify.
+/// Instructions of the input stage, and per multiply-accumulate of every
+/// layer and of the whole model, in predict and in certify (the whole
+/// model's figures include the input stage).
 pub fn layer_table(rows: &[Footprint]) -> String {
     let mut out = String::from(
         "| model | layer | MACs | instructions/predict | per MAC | instructions/certify | per MAC |\n\
@@ -179,6 +184,11 @@ pub fn layer_table(rows: &[Footprint]) -> String {
     );
     let per = |n: u64, macs: u64| n as f64 / macs.max(1) as f64;
     for f in rows {
+        let (predict, certify) = f.input;
+        out += &format!(
+            "| {} | input (check, quantise) | - | {predict} | - | {certify} | - |\n",
+            f.name
+        );
         for (i, l) in f.layers.iter().enumerate() {
             out += &format!(
                 "| {} | {i}: {} | {} | {} | {:.2} | {} | {:.2} |\n",

@@ -120,14 +120,20 @@ fn run(mut counter: Counter, buffers: &mut Buffers<'_>, input: &mut [f32]) -> bo
     summarize(&tally, calibrated && counter.in_range())
 }
 
-/// Logs what every layer costs in predict and in certify, for one input,
-/// next to its multiply-accumulates.
+/// Logs what the input stage (checking and quantising the input, or its
+/// box) and every layer cost in predict and in certify, for one input, next
+/// to each layer's multiply-accumulates.
 fn profile_layers(model: &Model<'_>, input: &[f32], scratch: &mut [i16], counter: &mut Counter) {
-    const MARKS: usize = cert_runtime::MAX_LAYERS;
+    const MARKS: usize = cert_runtime::MAX_LAYERS + 1;
     let (_, predict) =
         counter.count_marks::<_, MARKS>(|mark| model.predict_marked(input, scratch, mark));
     let (_, certify) = counter
         .count_marks::<_, MARKS>(|mark| model.certify_marked(input, model.budget(), scratch, mark));
+    defmt::info!(
+        "input: predict={=u32} certify={=u32}",
+        predict[0],
+        certify[0]
+    );
     let shapes = model.shapes();
     for (i, layer) in model.layers().iter().enumerate() {
         let (kind, macs) = match layer {
@@ -138,7 +144,7 @@ fn profile_layers(model: &Model<'_>, input: &[f32], scratch: &mut [i16], counter
                 ("conv2d", shapes[i + 1].len() as u32 * fan_in)
             }
         };
-        let since = |marks: &[u32; MARKS]| marks[i] - if i == 0 { 0 } else { marks[i - 1] };
+        let since = |marks: &[u32; MARKS]| marks[i + 1] - marks[i];
         defmt::info!(
             "layer {=usize}: {=str} macs={=u32} predict={=u32} certify={=u32}",
             i,

@@ -143,18 +143,12 @@ pub(crate) fn run_intervals<K: Kernels, S: Sink<Span>>(
     sink: &mut S,
 ) {
     let params = &layer.params;
+    let field = Field::of(layer, input, output);
     let pixels = output.height * output.width;
     for pixel in 0..pixels {
-        gather(&Interval, layer, input, output, src, col, pixel);
-        Interval::rows::<K, S>(
-            params.weights,
-            layer.fan_in(),
-            params.bias,
-            col,
-            sink,
-            pixel,
-            pixels,
-        );
+        field.gather(&Interval, src, col, pixel);
+        let (weights, bias) = (params.weights, params.bias);
+        Interval::rows_into::<K, S>(weights, field.fan_in, bias, col, sink, (pixel, pixels));
     }
 }
 
@@ -170,31 +164,16 @@ pub(crate) fn run_pairs<K: Kernels, S: Sink<i32>>(
     sink: &mut S,
 ) {
     let params = &layer.params;
+    let field = Field::of(layer, input, output);
     let pixels = output.height * output.width;
     for pixel in (0..pixels).step_by(2) {
         let both = pixel + 1 < pixels;
         let second = if both { pixel + 1 } else { pixel };
-        gather(
-            &PairColumn { second: false },
-            layer,
-            input,
-            output,
-            src,
-            xy,
-            pixel,
-        );
-        gather(
-            &PairColumn { second: true },
-            layer,
-            input,
-            output,
-            src,
-            xy,
-            second,
-        );
+        field.gather(&PairColumn { second: false }, src, xy, pixel);
+        field.gather(&PairColumn { second: true }, src, xy, second);
         Point::pair_rows::<K, S>(
             params.weights,
-            layer.fan_in(),
+            field.fan_in,
             params.bias,
             xy,
             sink,
@@ -205,95 +184,96 @@ pub(crate) fn run_pairs<K: Kernels, S: Sink<i32>>(
     }
 }
 
-/// Gathers the receptive field of output pixel `pixel` (flat, row-major)
-/// into `col` through `to` (out of line: one copy per column kind).
-#[inline(never)]
-fn gather<G: Gather>(
-    to: &G,
-    layer: &Conv2d<'_>,
+/// The geometry of a convolution's receptive fields, read from the layer
+/// once per run (not once per pixel).
+#[derive(Clone, Copy)]
+struct Field {
+    /// Kernel height and width.
+    kh: usize,
+    kw: usize,
+    /// Stride.
+    sh: usize,
+    sw: usize,
+    /// Zero padding.
+    ph: usize,
+    pw: usize,
+    /// The input's shape.
     input: Shape,
-    output: Shape,
-    src: &[i16],
-    col: &mut [i16],
-    pixel: usize,
-) {
-    let [kh, kw] = layer.kernel.map(usize::from);
-    let [sh, sw] = layer.stride.map(usize::from);
-    let [ph, pw] = layer.padding.map(usize::from);
-    let plane = input.height * input.width;
-    let (oy, ox) = (pixel / output.width, pixel % output.width);
-    // Kernel rows `ky0..ky1` and columns `kx0..kx1` land inside the input
-    // (the rest is padding).
-    let (top, left) = (oy * sh, ox * sw);
-    let ky0 = ph.saturating_sub(top);
-    let ky1 = kh.min(input.height + ph - top);
-    let kx0 = pw.saturating_sub(left);
-    let kx1 = kw.min(input.width + pw - left);
-    let interior = ky0 == 0 && ky1 == kh && kx0 == 0 && kx1 == kw;
-    if interior && kw.is_multiple_of(GROUP) {
-        // The whole field is inside the input and every kernel row is
-        // whole groups: copy rows without the edge cases.
-        let start = (top - ph) * input.width + left - pw;
-        let mut k = 0;
-        for ic in 0..input.channels {
-            let mut row = ic * plane + start;
-            for _ in 0..kh {
-                to.copy_groups(src, row, col, k, kw);
-                row += input.width;
-                k += kw;
-            }
-        }
-    } else {
-        gather_edge(
-            to,
-            layer,
-            input,
-            src,
-            col,
-            top,
-            left,
-            (ky0, ky1),
-            (kx0, kx1),
-        );
-    }
+    /// Output pixels per row.
+    out_width: usize,
+    /// Values per receptive field: `input.channels * kh * kw`.
+    fan_in: usize,
 }
 
-/// Gathers the receptive field of the pixel whose top-left input corner
-/// is (`top`, `left`) in padded coordinates, where kernel rows `ky0..ky1`
-/// and columns `kx0..kx1` fall inside the input and the rest is padding.
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-fn gather_edge<G: Gather>(
-    to: &G,
-    layer: &Conv2d<'_>,
-    input: Shape,
-    src: &[i16],
-    col: &mut [i16],
-    top: usize,
-    left: usize,
-    (ky0, ky1): (usize, usize),
-    (kx0, kx1): (usize, usize),
-) {
-    let [kh, kw] = layer.kernel.map(usize::from);
-    let [ph, pw] = layer.padding.map(usize::from);
-    let plane = input.height * input.width;
-    let mut k = 0;
-    for ic in 0..input.channels {
-        for ky in 0..kh {
-            if (ky0..ky1).contains(&ky) {
-                // Input row `top + ky - ph`, columns `left + kx - pw`.
-                let row = ic * plane + (top + ky - ph) * input.width + left;
-                if kx0 > 0 {
-                    to.zero_run(col, k, kx0);
+impl Field {
+    fn of(layer: &Conv2d<'_>, input: Shape, output: Shape) -> Field {
+        let [kh, kw] = layer.kernel;
+        let [sh, sw] = layer.stride;
+        let [ph, pw] = layer.padding;
+        Field {
+            kh: usize::from(kh),
+            kw: usize::from(kw),
+            sh: usize::from(sh),
+            sw: usize::from(sw),
+            ph: usize::from(ph),
+            pw: usize::from(pw),
+            input,
+            out_width: output.width,
+            fan_in: layer.fan_in(),
+        }
+    }
+
+    /// Gathers the receptive field of output pixel `pixel` (flat,
+    /// row-major) into `col` through `to` (out of line: one copy per
+    /// column kind).
+    #[inline(never)]
+    fn gather<G: Gather>(&self, to: &G, src: &[i16], col: &mut [i16], pixel: usize) {
+        let Field {
+            kh,
+            kw,
+            ph,
+            pw,
+            input,
+            ..
+        } = *self;
+        let plane = input.height * input.width;
+        // The field's top-left corner in padded input coordinates.
+        let top = pixel / self.out_width * self.sh;
+        let left = pixel % self.out_width * self.sw;
+        // Kernel rows `ky0..ky1` and columns `kx0..kx1` land inside the
+        // input (the rest is padding).
+        let ky0 = ph.saturating_sub(top);
+        let ky1 = kh.min(input.height + ph - top);
+        let kx0 = pw.saturating_sub(left);
+        let kx1 = kw.min(input.width + pw - left);
+        let mut k = 0;
+        if ky0 == 0 && ky1 == kh && kx0 == 0 && kx1 == kw && kw.is_multiple_of(GROUP) {
+            // The whole field is inside the input and every kernel row is
+            // whole groups: copy rows without the edge cases.
+            let start = (top - ph) * input.width + left - pw;
+            for ic in 0..input.channels {
+                let mut row = ic * plane + start;
+                for _ in 0..kh {
+                    to.copy_groups(src, row, col, k, kw);
+                    row += input.width;
+                    k += kw;
                 }
-                to.copy_run(src, row + kx0 - pw, col, k + kx0, kx1 - kx0);
-                if kx1 < kw {
-                    to.zero_run(col, k + kx1, kw - kx1);
-                }
-            } else {
-                to.zero_run(col, k, kw);
             }
-            k += kw;
+            return;
+        }
+        for ic in 0..input.channels {
+            for ky in 0..kh {
+                if (ky0..ky1).contains(&ky) {
+                    // Input row `top + ky - ph`, columns `left + kx - pw`.
+                    let row = ic * plane + (top + ky - ph) * input.width + left;
+                    to.zero_run(col, k, kx0);
+                    to.copy_run(src, row + kx0 - pw, col, k + kx0, kx1 - kx0);
+                    to.zero_run(col, k + kx1, kw - kx1);
+                } else {
+                    to.zero_run(col, k, kw);
+                }
+                k += kw;
+            }
         }
     }
 }

@@ -22,13 +22,6 @@ pub(crate) fn run<K: Kernels, D: Domain, S: Sink<D::Acc>>(
     sink: &mut S,
 ) {
     let params = &layer.params;
-    D::rows::<K, S>(
-        params.weights,
-        layer.inputs as usize,
-        params.bias,
-        src,
-        sink,
-        0,
-        1,
-    );
+    let (weights, bias) = (params.weights, params.bias);
+    D::rows_into::<K, S>(weights, layer.inputs as usize, bias, src, sink, (0, 1));
 }

@@ -121,6 +121,19 @@ pub(crate) trait Sink<A: Copy> {
             self.put(first + i * step, channel + i, acc);
         }
     }
+
+    /// Takes the accumulators `(x, y)` of channel `channel` of two output
+    /// pixels, outputs `index` and, when `both`, `index + 1`: what
+    /// [`Sink::put`] does for each, which a sink may do with the channel's
+    /// parameters loaded once.
+    #[cfg(feature = "conv")]
+    #[inline(always)]
+    fn put_pair(&mut self, index: usize, channel: usize, (x, y): (A, A), both: bool) {
+        self.put(index, channel, x);
+        if both {
+            self.put(index + 1, channel, y);
+        }
+    }
 }
 
 /// What an accumulator is, and where a value sits in a packed buffer: a
@@ -133,17 +146,33 @@ pub(crate) trait Domain {
     fn packed_len(n: usize) -> usize;
 
     /// Accumulates every row `o` of `weights` (`fan_in` weights each, one
-    /// bias per row) against the packed activations `src`, and puts it in
-    /// `sink` as output `first + o * step`, channel `o`.
-    fn rows<K: Kernels, S: Sink<Self::Acc>>(
+    /// bias per row) against the packed activations `src`, and hands the
+    /// accumulators to `put` in runs of at most [`ROWS_PER_CALL`], each
+    /// with its first row. One copy per kernel set, whatever the output
+    /// stage: `put` is called once per run, through a pointer.
+    fn rows<K: Kernels>(
+        weights: &[u8],
+        fan_in: usize,
+        bias: &[u8],
+        src: &[i16],
+        put: &mut dyn FnMut(usize, &[Self::Acc]),
+    );
+
+    /// [`Domain::rows`] into `sink`, row `o` as output `first + o * step`,
+    /// channel `o`.
+    #[inline(always)]
+    fn rows_into<K: Kernels, S: Sink<Self::Acc>>(
         weights: &[u8],
         fan_in: usize,
         bias: &[u8],
         src: &[i16],
         sink: &mut S,
-        first: usize,
-        step: usize,
-    );
+        (first, step): (usize, usize),
+    ) {
+        Self::rows::<K>(weights, fan_in, bias, src, &mut |o, accs| {
+            sink.put_run(first + o * step, step, o, accs)
+        });
+    }
 
     #[cfg(feature = "conv")]
     /// Runs a convolution: gathers the columns of its output pixels from
@@ -170,14 +199,12 @@ impl Domain for Point {
     }
 
     #[inline(never)]
-    fn rows<K: Kernels, S: Sink<i32>>(
+    fn rows<K: Kernels>(
         weights: &[u8],
         fan_in: usize,
         bias: &[u8],
         x: &[i16],
-        sink: &mut S,
-        first: usize,
-        step: usize,
+        put: &mut dyn FnMut(usize, &[i32]),
     ) {
         let whole = whole_groups(fan_in);
         let mut acc = [0i32; ROWS_PER_CALL];
@@ -198,7 +225,7 @@ impl Domain for Point {
                     *acc += point_tail(&row[whole..], &x[whole..]);
                 }
             }
-            sink.put_run(first + o * step, step, o, acc);
+            put(o, acc);
             o += acc.len();
         }
     }
@@ -234,35 +261,24 @@ impl Point {
         both: bool,
     ) {
         let whole = whole_groups(fan_in);
-        let mut pairs = [(0i32, 0i32); ROWS_PER_CALL];
-        let (mut xs, mut ys) = ([0i32; ROWS_PER_CALL], [0i32; ROWS_PER_CALL]);
-        let mut o = 0;
-        for (rows, biases) in weights
-            .chunks(ROWS_PER_CALL * fan_in)
-            .zip(bias.chunks(4 * ROWS_PER_CALL))
-        {
-            let n = rows.len() / fan_in;
-            K::pair_rows(rows, fan_in, xy, &mut pairs[..n]);
-            // One pass per stage keeps each loop's values in registers.
-            let (biases, _) = biases.as_chunks::<4>();
-            let accs = xs.iter_mut().zip(ys.iter_mut()).zip(&pairs[..n]);
-            for (((x, y), &(dx, dy)), b) in accs.zip(biases) {
-                let bias = i32::from_le_bytes(*b);
-                (*x, *y) = (bias + dx, bias + dy);
-            }
-            if whole != fan_in {
-                let accs = xs.iter_mut().zip(ys.iter_mut());
-                for ((x, y), row) in accs.zip(rows.chunks_exact(fan_in)) {
-                    let (tx, ty) = pair_tail(&row[whole..], &xy[2 * whole..]);
-                    (*x, *y) = (*x + tx, *y + ty);
-                }
-            }
-            sink.put_run(first + o * step, step, o, &xs[..n]);
-            if both {
-                sink.put_run(first + 1 + o * step, step, o, &ys[..n]);
-            }
-            o += n;
-        }
+        let (biases, _) = bias.as_chunks::<4>();
+        K::pair_rows(
+            weights,
+            fan_in,
+            xy,
+            #[inline(always)]
+            |o, (x, y)| {
+                let (tx, ty) = match whole == fan_in {
+                    true => (0, 0),
+                    false => pair_tail(
+                        &weights[o * fan_in + whole..][..fan_in - whole],
+                        &xy[2 * whole..],
+                    ),
+                };
+                let bias = i32::from_le_bytes(biases[o]);
+                sink.put_pair(first + o * step, o, (bias + x + tx, bias + y + ty), both);
+            },
+        );
     }
 }
 
@@ -295,18 +311,17 @@ impl Domain for Interval {
     }
 
     #[inline(never)]
-    fn rows<K: Kernels, S: Sink<Span>>(
+    fn rows<K: Kernels>(
         weights: &[u8],
         fan_in: usize,
         bias: &[u8],
         cr: &[i16],
-        sink: &mut S,
-        first: usize,
-        step: usize,
+        put: &mut dyn FnMut(usize, &[Span]),
     ) {
         let whole = whole_groups(fan_in);
         let tail = &cr[2 * whole..];
         let mut acc = [(0i32, 0i32); ROWS_PER_CALL];
+        let mut spans = [Span { mid2: 0, rad2: 0 }; ROWS_PER_CALL];
         let mut o = 0;
         for (rows, biases) in weights
             .chunks(ROWS_PER_CALL * fan_in)
@@ -315,19 +330,20 @@ impl Domain for Interval {
             let acc = &mut acc[..rows.len() / fan_in];
             K::interval_rows(rows, fan_in, cr, acc);
             let (biases, _) = biases.as_chunks::<4>();
-            for ((row, b), &(mid, rad)) in rows.chunks_exact(fan_in).zip(biases).zip(&*acc) {
+            let sums = rows.chunks_exact(fan_in).zip(biases).zip(&*acc);
+            for (span, ((row, b), &(mid, rad))) in spans.iter_mut().zip(sums) {
                 let (tail_mid, tail_rad) = match whole == fan_in {
                     true => (0, 0),
                     false => interval_tail(&row[whole..], tail),
                 };
                 let bias = i32::from_le_bytes(*b);
-                let span = Span {
+                *span = Span {
                     mid2: 2 * bias + mid + tail_mid,
                     rad2: rad + tail_rad,
                 };
-                sink.put(first + o * step, o, span);
-                o += 1;
             }
+            put(o, &spans[..acc.len()]);
+            o += acc.len();
         }
     }
 

@@ -228,6 +228,7 @@ impl<'a, K: Kernels> Net<'a, K> {
 
     /// Runs inference in `buffers` (two packed point buffers) and `col`;
     /// `fill` writes the zero-point-shifted input, packed, into the first.
+    /// `mark(0)` as the input is in, `mark(i + 1)` as layer `i` ends.
     #[inline(always)]
     pub fn predict_in(
         &self,
@@ -237,11 +238,13 @@ impl<'a, K: Kernels> Net<'a, K> {
         mark: &mut dyn FnMut(usize),
     ) -> Prediction {
         fill(&mut buffers[..Point::packed_len(self.plan.activation)]);
+        mark(0);
         self.infer(buffers, col, mark)
     }
 
     /// The layers of [`Net::predict_in`], once per kernel choice (not
-    /// inlined into every caller: code size); `mark(i)` as layer `i` ends.
+    /// inlined into every caller: code size); `mark(i + 1)` as layer `i`
+    /// ends.
     #[inline(never)]
     fn infer(
         &self,
@@ -261,12 +264,12 @@ impl<'a, K: Kernels> Net<'a, K> {
                 self.run_layer::<Point, _>(i, src, col, &mut sink);
             }
             core::mem::swap(&mut src, &mut dst);
-            mark(i);
+            mark(i + 1);
         }
         let mut logits = Collected(Logits::new());
         layer::dense::run::<K, Point, _>(last, src, &mut logits);
         let logits = logits.0;
-        mark(hidden.len());
+        mark(hidden.len() + 1);
         Prediction {
             class: argmax(&logits),
             logits,
@@ -284,11 +287,12 @@ impl<'a, K: Kernels> Net<'a, K> {
         mark: &mut dyn FnMut(usize),
     ) {
         fill(ws.front);
+        mark(0);
         self.propagate(ws, mark);
     }
 
-    /// The layers of [`Net::bound`], once per kernel choice; `mark(i)` as
-    /// layer `i` ends.
+    /// The layers of [`Net::bound`], once per kernel choice; `mark(i + 1)`
+    /// as layer `i` ends.
     #[inline(never)]
     fn propagate(&self, ws: &mut Workspace<'_>, mark: &mut dyn FnMut(usize)) {
         let (hidden, _) = self.split_last();
@@ -302,7 +306,7 @@ impl<'a, K: Kernels> Net<'a, K> {
                 self.run_layer::<Interval, _>(i, ws.front, ws.col, &mut sink);
             }
             core::mem::swap(&mut ws.front, &mut ws.back);
-            mark(i);
+            mark(i + 1);
         }
     }
 

@@ -5,7 +5,7 @@ use cert_kernels::point_slot;
 
 use crate::layer::{Layout, ROWS_PER_CALL, Sink, Span};
 use crate::limits::MAX_CLASSES;
-use crate::requant::requantize_checked;
+use crate::requant::requantize_centred;
 
 /// A hidden layer's output stage: requantises every accumulator (a point,
 /// or both bounds of an interval) into the next layer's input buffer.
@@ -13,22 +13,6 @@ pub(crate) struct Requantized<'o, 'a> {
     pub out: &'o mut [i16],
     pub layout: Layout,
     pub rq: Requantize<'a>,
-}
-
-impl Requantized<'_, '_> {
-    #[inline(always)]
-    fn requantize(&self, channel: usize, acc: i32) -> i16 {
-        let rq = &self.rq;
-        let q = requantize_checked(
-            acc,
-            rq.multiplier(channel),
-            rq.shift(channel),
-            rq.zero_point,
-            rq.min,
-            rq.max,
-        );
-        i16::from(q)
-    }
 }
 
 impl Sink<i32> for Requantized<'_, '_> {
@@ -62,38 +46,76 @@ impl Sink<i32> for Requantized<'_, '_> {
             }
         }
     }
+
+    /// [`Sink::put_pair`] with the channel's parameters loaded once.
+    #[cfg(feature = "conv")]
+    #[inline(always)]
+    fn put_pair(&mut self, index: usize, channel: usize, (x, y): (i32, i32), both: bool) {
+        let rq = &self.rq;
+        let (m, shift) = (rq.multiplier(channel), rq.shift(channel));
+        let zero = i32::from(rq.zero_point);
+        let (lo, hi) = (i32::from(rq.min) - zero, i32::from(rq.max) - zero);
+        let x = requantize_centred(x, m, shift, lo, hi) as i16;
+        let y = requantize_centred(y, m, shift, lo, hi) as i16;
+        if both {
+            self.out[self.layout.point(index + 1)] = y;
+        }
+        self.out[self.layout.point(index)] = x;
+    }
+}
+
+/// The requantisation parameters of channels `channel..channel + n`, and
+/// the bounds of [`requantize_centred`]; panics, as [`Sink::put`] would,
+/// past the layer's channels.
+#[inline(always)]
+fn channel_params<'r>(
+    rq: &'r Requantize<'_>,
+    channel: usize,
+    n: usize,
+) -> (impl Iterator<Item = (i32, u8)> + 'r, i32, i32) {
+    let (multipliers, _) = rq.multiplier[4 * channel..4 * (channel + n)].as_chunks::<4>();
+    let shifts = &rq.shift[channel..channel + n];
+    let zero = i32::from(rq.zero_point);
+    let params = multipliers.iter().zip(shifts);
+    let params = params.map(|(m, &shift)| (i32::from_le_bytes(*m), shift));
+    (params, i32::from(rq.min) - zero, i32::from(rq.max) - zero)
 }
 
 /// `values[i]` = accumulator `accs[i]` of channel `channel + i`,
-/// requantised and shifted by the zero point (the activation the next
-/// layer reads); panics, as [`Sink::put`] would, past the layer's channels.
+/// requantised less the zero point (the activation the next layer reads).
+/// Out of line, so that its loop keeps the parameters in registers.
 #[inline(never)]
 fn requantize_run(rq: &Requantize<'_>, channel: usize, accs: &[i32], values: &mut [i16]) {
-    let n = accs.len();
-    let (multipliers, _) = rq.multiplier[4 * channel..4 * (channel + n)].as_chunks::<4>();
-    let shifts = &rq.shift[channel..channel + n];
-    let zero = i16::from(rq.zero_point);
-    let params = multipliers.iter().zip(shifts);
-    for ((value, &acc), (m, &shift)) in values.iter_mut().zip(accs).zip(params) {
-        let q = requantize_checked(
-            acc,
-            i32::from_le_bytes(*m),
-            shift,
-            rq.zero_point,
-            rq.min,
-            rq.max,
-        );
-        *value = i16::from(q) - zero;
+    let (params, lo, hi) = channel_params(rq, channel, values.len());
+    for ((value, &acc), (m, shift)) in values.iter_mut().zip(accs).zip(params) {
+        *value = requantize_centred(acc, m, shift, lo, hi) as i16;
     }
 }
 
 impl Sink<Span> for Requantized<'_, '_> {
+    /// One interval: a run of one (the layers put runs).
     #[inline(always)]
     fn put(&mut self, index: usize, channel: usize, acc: Span) {
-        let (lo, hi) = acc.bounds();
-        let (lo, hi) = (self.requantize(channel, lo), self.requantize(channel, hi));
-        self.out[self.layout.centre(index)] = lo + hi - 2 * i16::from(self.rq.zero_point);
-        self.out[self.layout.radius(index)] = hi - lo;
+        self.put_run(index, 1, channel, &[acc]);
+    }
+
+    /// Both bounds of every interval of a run, requantised with the
+    /// channel's parameters, as the doubled centre and the radius of the
+    /// next layer's input: with `lo`, `hi` less the zero point `z`, `(lo +
+    /// z) + (hi + z) - 2 z = lo + hi` and `hi - lo`.
+    #[inline(always)]
+    fn put_run(&mut self, first: usize, step: usize, channel: usize, spans: &[Span]) {
+        let (params, lo, hi) = channel_params(&self.rq, channel, spans.len());
+        // Locals: a store through `self.out` would otherwise reload them.
+        let (out, layout) = (&mut *self.out, self.layout);
+        let at = (first..).step_by(step);
+        for ((span, (m, shift)), at) in spans.iter().zip(params).zip(at) {
+            let (a, b) = span.bounds();
+            let a = requantize_centred(a, m, shift, lo, hi) as i16;
+            let b = requantize_centred(b, m, shift, lo, hi) as i16;
+            out[layout.centre(at)] = a + b;
+            out[layout.radius(at)] = b - a;
+        }
     }
 }
 
