@@ -18,7 +18,7 @@
 //! - One SMLAD adds two products of at most `128 * 510` each to the
 //!   accumulator, in 32-bit two's complement. Addition modulo 2^32 is
 //!   associative and commutative, so the DSP order of the additions gives
-//!   the same 32-bit result as [`Scalar`]'s (which wraps too), for every
+//!   the same 32-bit result as [`Scalar`](crate::Scalar)'s (which wraps too), for every
 //!   input. The model loader's headroom rule, `3 * (|bias| + 255 * sum |w|)
 //!   <= i32::MAX` per output channel (FORMAT.md section 3), bounds every
 //!   partial sum of a loaded model's rows by `510 * sum |w| < i32::MAX`, so
@@ -30,16 +30,17 @@
 //! while `CCR.UNALIGN_TRP` is clear, its reset value), so rows can sit at
 //! any offset of a model file in flash. Activations are read with `LDRD` /
 //! `LDM`, which need word alignment: the wrappers check it and fall back to
-//! [`Scalar`] otherwise (the runtime always aligns its buffers). Each loop
+//! Rust sums one group at a time otherwise (the runtime always aligns its
+//! buffers), as they do for rows shorter than two groups. Each loop
 //! covers two groups of four weights per iteration; an odd last group is
 //! added in Rust.
 #![allow(unsafe_code)]
 
 use core::arch::asm;
 
-use crate::{GROUP, Kernels, Scalar, centre_slot, point_slot, radius_slot};
+use crate::{GROUP, Kernels, centre_slot, point_slot, radius_slot, whole_groups};
 
-/// ARMv7E-M DSP kernels (SXTB16, SMLAD), bit-identical to [`Scalar`].
+/// ARMv7E-M DSP kernels (SXTB16, SMLAD), bit-identical to [`Scalar`](crate::Scalar).
 #[derive(Debug, Clone, Copy)]
 pub struct Dsp;
 
@@ -323,16 +324,32 @@ unsafe fn columns_loop(w: *const u8, xy: *const i16, pairs: usize) -> (i32, i32)
     (a0, a1)
 }
 
-/// [`Scalar`]'s kernels, out of line: the fallback for short or misaligned
-/// arguments is rare, and inlining it would cost flash.
+/// The fallback for misaligned activations or rows shorter than a pair of
+/// groups: the whole groups of row `o` (as far as `weights` and `acts` hold
+/// them, as [`Scalar`](crate::Scalar) reads a row) one at a time with the Rust group sums,
+/// `per_group` activations each. The same sums as [`Scalar`](crate::Scalar)'s (addition
+/// modulo 2^32 in any order), in far less flash than its lane loops.
 #[inline(never)]
-fn scalar_dot_rows(weights: &[u8], fan_in: usize, x: &[i16], out: &mut [i32]) {
-    Scalar::dot_rows(weights, fan_in, x, out);
+fn row_by_groups<T: Copy>(
+    (weights, fan_in, o): (&[u8], usize, usize),
+    acts: &[i16],
+    per_group: usize,
+    group: fn(&[u8], &[i16]) -> T,
+    add: fn(T, T) -> T,
+    zero: T,
+) -> T {
+    let row = o
+        .checked_mul(fan_in)
+        .and_then(|at| weights.get(at..))
+        .unwrap_or(&[]);
+    let row = &row[..whole_groups(row.len().min(fan_in))];
+    let groups = row.chunks_exact(GROUP).zip(acts.chunks_exact(per_group));
+    groups.fold(zero, |sum, (w, a)| add(sum, group(w, a)))
 }
 
-#[inline(never)]
-fn scalar_interval_rows(weights: &[u8], fan_in: usize, cr: &[i16], out: &mut [(i32, i32)]) {
-    Scalar::interval_rows(weights, fan_in, cr, out);
+/// Adds pairs of sums modulo 2^32.
+fn add_pairs(a: (i32, i32), b: (i32, i32)) -> (i32, i32) {
+    (a.0.wrapping_add(b.0), a.1.wrapping_add(b.1))
 }
 
 /// True when `weights` holds `rows` rows of `fan_in` and `activations`
@@ -354,7 +371,11 @@ impl Kernels for Dsp {
     fn dot_rows(weights: &[u8], fan_in: usize, x: &[i16], out: &mut [i32]) {
         let split = Split::of(fan_in);
         if split.pairs == 0 || !fits(weights, fan_in, out.len(), x, 1) {
-            return scalar_dot_rows(weights, fan_in, x, out);
+            for (o, slot) in out.iter_mut().enumerate() {
+                let row = (weights, fan_in, o);
+                *slot = row_by_groups(row, x, GROUP, group_dot, i32::wrapping_add, 0);
+            }
+            return;
         }
         let done = split.done();
         let odd = |row: &[u8]| match split.odd {
@@ -385,7 +406,11 @@ impl Kernels for Dsp {
     fn interval_rows(weights: &[u8], fan_in: usize, cr: &[i16], out: &mut [(i32, i32)]) {
         let split = Split::of(fan_in);
         if split.pairs == 0 || !fits(weights, fan_in, out.len(), cr, 2) {
-            return scalar_interval_rows(weights, fan_in, cr, out);
+            for (o, slot) in out.iter_mut().enumerate() {
+                let row = (weights, fan_in, o);
+                *slot = row_by_groups(row, cr, 2 * GROUP, group_interval, add_pairs, (0, 0));
+            }
+            return;
         }
         let done = split.done();
         for (slot, row) in out.iter_mut().zip(weights.chunks_exact(fan_in)) {
@@ -415,7 +440,14 @@ impl Kernels for Dsp {
         let split = Split::of(fan_in);
         let rows = weights.len().checked_div(fan_in).unwrap_or(0);
         if split.pairs == 0 || !fits(weights, fan_in, rows, xy, 2) {
-            return Scalar::pair_rows(weights, fan_in, xy, each);
+            for o in 0..rows {
+                let row = (weights, fan_in, o);
+                each(
+                    o,
+                    row_by_groups(row, xy, 2 * GROUP, group_pair, add_pairs, (0, 0)),
+                );
+            }
+            return;
         }
         let done = split.done();
         for (o, row) in weights.chunks_exact(fan_in).enumerate() {
