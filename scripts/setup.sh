@@ -36,3 +36,10 @@ if ! command -v defmt-print >/dev/null; then
     echo "setup: installing defmt-print (about 2 minutes)" >&2
     cargo install defmt-print --locked --quiet
 fi
+# Every lock file's crates (the workspace's, the boards', the fuzz
+# target's): the lock-file test reads all three offline, before anything
+# builds the fuzz target.
+root=$(cd "$(dirname "$0")/.." && pwd)
+for dir in "$root" "$root/boards" "$root/cert-runtime/fuzz"; do
+    (cd "$dir" && cargo fetch --locked --quiet)
+done

@@ -4,7 +4,8 @@
 //! two agree on every input.
 #![forbid(unsafe_code)]
 
-use crate::{GROUP, Kernels, centre_slot, point_slot, whole_groups};
+use crate::kernels::{Kernels, row};
+use crate::packed::{GROUP, centre_slot, point_slot, whole_groups};
 
 /// Portable kernels, the reference the DSP ones are checked against.
 #[derive(Debug, Clone, Copy)]
@@ -64,15 +65,6 @@ impl Scalar {
         }
         lanes.iter().fold(0i32, |a, &l| a.wrapping_add(l))
     }
-}
-
-/// Row `o` of `weights`: its whole groups, as far as `weights` holds them.
-fn row(weights: &[u8], fan_in: usize, o: usize) -> &[u8] {
-    let row = o
-        .checked_mul(fan_in)
-        .and_then(|at| weights.get(at..))
-        .unwrap_or(&[]);
-    &row[..whole_groups(row.len().min(fan_in))]
 }
 
 impl Kernels for Scalar {

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use crate::device::{DeviceRun, SERVE, build_board_with, check_on_device, fields};
 use crate::elf;
-use crate::origin::{Origin, code_by_origin};
+use crate::origin::{Origin, code_by_origin, runtime_code_by_file};
 
 /// What one model costs on the device.
 #[derive(Debug, Clone, PartialEq)]
@@ -253,6 +253,8 @@ pub struct FeatureSize {
     pub runtime_code: u64,
     /// Flash bytes less the embedded model: all code and constants.
     pub code_flash: u64,
+    /// The runtime's own code (cert-runtime and cert-kernels) per source file.
+    pub by_file: BTreeMap<String, u64>,
 }
 
 /// Builds the serve program for every [`FEATURE_SETS`] entry (with
@@ -274,6 +276,7 @@ pub fn feature_sizes(model: &Path, vectors: &Path) -> io::Result<Vec<FeatureSize
             features,
             runtime_code: of(Origin::Runtime) + of(Origin::RuntimeDeps),
             code_flash: sections.flash - weights,
+            by_file: runtime_code_by_file(&image).map_err(io::Error::other)?,
         });
     }
     Ok(sizes)
@@ -291,6 +294,21 @@ pub fn feature_table(sizes: &[FeatureSize]) -> String {
             bytes(f.runtime_code),
             bytes(f.code_flash)
         );
+    }
+    out
+}
+
+/// The runtime's code in one feature set's firmware per source file, largest
+/// first, as a Markdown table.
+pub fn file_table(size: &FeatureSize) -> String {
+    let mut files: Vec<_> = size.by_file.iter().collect();
+    files.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let mut out = format!(
+        "| runtime code by source file, {} | bytes |\n|---|---:|\n",
+        size.name
+    );
+    for (file, n) in files {
+        out += &format!("| `{file}` | {n} |\n");
     }
     out
 }

@@ -88,10 +88,53 @@ type Context<'a> = addr2line::Context<Reader<'a>>;
 /// helpers) counts for the innermost caller outside `core`; what the line
 /// table does not cover counts as [`Origin::Unknown`].
 pub fn code_by_origin(elf: &[u8]) -> Result<BTreeMap<Origin, u64>, gimli::Error> {
+    let (start, end) = text_range(elf)?;
+    let mut bytes = BTreeMap::new();
+    for_each_range(elf, |_, origin, len| {
+        *bytes.entry(origin).or_insert(0) += len;
+    })?;
+    let covered: u64 = bytes.values().sum();
+    *bytes.entry(Origin::Unknown).or_insert(0) += (end - start).saturating_sub(covered);
+    Ok(bytes)
+}
+
+/// Bytes of the runtime's `.text` ([`Origin::Runtime`]) per source file,
+/// keyed by the path from the crate's directory on
+/// (`cert-runtime/src/layer/conv.rs`), attributed like [`code_by_origin`]:
+/// where flash goes inside the runtime.
+pub fn runtime_code_by_file(elf: &[u8]) -> Result<BTreeMap<String, u64>, gimli::Error> {
+    let mut bytes = BTreeMap::new();
+    for_each_range(elf, |file, origin, len| {
+        if origin == Origin::Runtime {
+            *bytes.entry(runtime_file(file).to_string()).or_insert(0) += len;
+        }
+    })?;
+    Ok(bytes)
+}
+
+/// A runtime source path from its crate's directory on
+/// (`cert-kernels/src/dsp/asm.rs`), or the whole path if it is not one.
+fn runtime_file(path: &str) -> &str {
+    ["cert-runtime/src/", "cert-kernels/src/"]
+        .iter()
+        .find_map(|root| path.find(root).map(|at| &path[at..]))
+        .unwrap_or(path)
+}
+
+/// The start and end addresses of `.text` (an empty range without one).
+fn text_range(elf: &[u8]) -> Result<(u64, u64), gimli::Error> {
     let file = object::File::parse(elf).map_err(|_| gimli::Error::Io)?;
-    let (start, end) = file
+    Ok(file
         .section_by_name(".text")
-        .map_or((0, 0), |s| (s.address(), s.address() + s.size()));
+        .map_or((0, 0), |s| (s.address(), s.address() + s.size())))
+}
+
+/// Calls `each(file, origin, bytes)` for every range of `.text` the line
+/// table covers, with the source file and origin of its innermost frame
+/// outside `core`.
+fn for_each_range(elf: &[u8], mut each: impl FnMut(&str, Origin, u64)) -> Result<(), gimli::Error> {
+    let file = object::File::parse(elf).map_err(|_| gimli::Error::Io)?;
+    let (start, end) = text_range(elf)?;
     let dwarf = gimli::Dwarf::load(|id| -> Result<Reader<'_>, gimli::Error> {
         let data = file
             .section_by_name(id.name())
@@ -100,32 +143,48 @@ pub fn code_by_origin(elf: &[u8]) -> Result<BTreeMap<Origin, u64>, gimli::Error>
         Ok(EndianSlice::new(data, LittleEndian))
     })?;
     let context = Context::from_dwarf(dwarf)?;
-    let mut bytes = BTreeMap::new();
     for (address, len, _) in context.find_location_range(start, end)? {
-        *bytes.entry(origin_at(&context, address)?).or_insert(0) += len;
+        let (source, origin) = source_at(&context, address)?;
+        each(source, origin, len);
     }
-    let covered: u64 = bytes.values().sum();
-    *bytes.entry(Origin::Unknown).or_insert(0) += (end - start).saturating_sub(covered);
-    Ok(bytes)
+    Ok(())
 }
 
-/// The origin of the innermost frame at `address` that is not `core`.
-fn origin_at(context: &Context<'_>, address: u64) -> Result<Origin, gimli::Error> {
+/// The source file and origin of the innermost frame at `address` that is
+/// not `core` (or of the innermost frame where all are).
+fn source_at<'c>(
+    context: &'c Context<'_>,
+    address: u64,
+) -> Result<(&'c str, Origin), gimli::Error> {
     let mut frames = context.find_frames(address).skip_all_loads()?;
     let mut innermost = None;
     while let Some(frame) = frames.next()? {
-        let origin = Origin::of(frame.location.and_then(|l| l.file).unwrap_or_default());
+        let file = frame.location.and_then(|l| l.file).unwrap_or_default();
+        let origin = Origin::of(file);
         if !matches!(origin, Origin::Core | Origin::Unknown) {
-            return Ok(origin);
+            return Ok((file, origin));
         }
-        innermost.get_or_insert(origin);
+        innermost.get_or_insert((file, origin));
     }
-    Ok(innermost.unwrap_or(Origin::Unknown))
+    Ok(innermost.unwrap_or(("", Origin::Unknown)))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::Origin;
+    use super::{Origin, runtime_file};
+
+    #[test]
+    fn runtime_files_are_named_from_their_crate_on() {
+        assert_eq!(
+            runtime_file("/work/main/cert-kernels/src/dsp/asm.rs"),
+            "cert-kernels/src/dsp/asm.rs"
+        );
+        assert_eq!(
+            runtime_file("/tmp/x/cert-runtime/src/layer/conv.rs"),
+            "cert-runtime/src/layer/conv.rs"
+        );
+        assert_eq!(runtime_file("other.rs"), "other.rs");
+    }
 
     #[test]
     fn paths_are_classified() {
@@ -135,7 +194,7 @@ mod tests {
                 "/work/main/cert-runtime/src/layer/dense.rs",
                 Origin::Runtime,
             ),
-            ("/work/main/cert-kernels/src/dsp.rs", Origin::Runtime),
+            ("/work/main/cert-kernels/src/dsp/asm.rs", Origin::Runtime),
             (
                 "/work/main/cert-runtime/src/vectors/mod.rs",
                 Origin::Vectors,

@@ -2,7 +2,8 @@
 //! file pairs; with no arguments, for [`end_to_end::model_pairs`] (the demo
 //! pair, made afresh, and every shipped `models/NAME.cert` with its
 //! `NAME.cvec`), and each model with linear bounds once more with
-//! interval bounds only (`NAME-intervals`).
+//! interval bounds only (`NAME-intervals`). First the shipped app's runtime
+//! code per feature set and, for the full build, per source file.
 //!
 //! `cargo run --release -p end-to-end --bin footprint [MODEL VECTORS]...`
 
@@ -10,7 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use end_to_end::footprint::{
-    Footprint, code_table, feature_sizes, feature_table, layer_table, table,
+    Footprint, code_table, feature_sizes, feature_table, file_table, layer_table, table,
 };
 use end_to_end::{interval_variant, model_pairs};
 
@@ -57,7 +58,10 @@ fn main() -> ExitCode {
     }
     let (model, vectors) = &pairs[0];
     match feature_sizes(model, vectors) {
-        Ok(sizes) => println!("{}", feature_table(&sizes)),
+        Ok(sizes) => {
+            println!("{}", feature_table(&sizes));
+            println!("{}", file_table(&sizes[0]));
+        }
         Err(e) => {
             eprintln!("feature sizes: {e}");
             return ExitCode::FAILURE;

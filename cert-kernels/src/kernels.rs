@@ -1,0 +1,39 @@
+//! The contract every kernel set meets: [`Kernels`], and how a kernel
+//! reads a row.
+
+use crate::packed::whole_groups;
+
+/// Row `o` of `weights` as the kernels read it: its whole groups, as far as
+/// `weights` holds them (a row it does not hold at all is empty).
+pub(crate) fn row(weights: &[u8], fan_in: usize, o: usize) -> &[u8] {
+    let row = o
+        .checked_mul(fan_in)
+        .and_then(|at| weights.get(at..))
+        .unwrap_or(&[]);
+    &row[..whole_groups(row.len().min(fan_in))]
+}
+
+/// Multiply-accumulate kernels over packed activations: a matrix of int8
+/// weight rows (`fan_in` each, row after row) times one vector.
+///
+/// Each kernel covers the whole groups ([`whole_groups`]) of every row
+/// that the weights and the activations both hold (a row `weights` does not
+/// hold at all sums to 0), and returns each sum modulo 2^32: the exact sum
+/// whenever it fits in `i32`, which the model loader's headroom rule
+/// guarantees for every row of a loaded model.
+pub trait Kernels {
+    /// `out[o] = sum_k w[o][k] x[k]` for every `o < out.len()` (packed
+    /// point order).
+    fn dot_rows(weights: &[u8], fan_in: usize, x: &[i16], out: &mut [i32]);
+
+    /// `out[o] = (sum_k w[o][k] c[k], sum_k |w[o][k]| r[k])` for every
+    /// `o < out.len()`, over packed interval activations `cr`.
+    fn interval_rows(weights: &[u8], fan_in: usize, cr: &[i16], out: &mut [(i32, i32)]);
+
+    /// `each(o, (sum_k w[o][k] x[k], sum_k w[o][k] y[k]))` for every row
+    /// `o` that `weights` holds whole, in order, over the packed pair `xy`
+    /// of two point columns: one weight pass for both columns, each row's
+    /// sums handed straight to the caller's output stage `each` (the fused
+    /// epilogue of CMSIS-NN's convolutions). No rows when `fan_in` is 0.
+    fn pair_rows(weights: &[u8], fan_in: usize, xy: &[i16], each: impl FnMut(usize, (i32, i32)));
+}

@@ -1,0 +1,186 @@
+//! The packed order of activations, the one place it is written: slots,
+//! buffer lengths, packing, and the sums over one group in that order.
+//!
+//! The DSP extension multiplies two 16-bit lanes at once, and SXTB16 splits
+//! four int8 weights `w0 w1 w2 w3` into the lane pairs `(w0, w2)` and
+//! `(w1, w3)`. Activations are therefore stored in groups of four as
+//! `x0 x2 x1 x3` ([`point_slot`]), and interval activations as eight values
+//! per group, `c0 c2 c1 c3 r0 r2 r1 r3` ([`centre_slot`], [`radius_slot`]).
+//! Two point columns that share their weights (two output pixels of a
+//! convolution) are stored as a *pair*, in the interval order: the first
+//! column where centres go and the second where radii go
+//! ([`first_slot`], [`second_slot`]), so that one weight load serves both.
+//!
+//! A kernel covers the whole groups of a row (`4 * (len / 4)` weights); the
+//! caller adds the last `len % 4` terms with [`point_tail`],
+//! [`interval_tail`] and [`pair_tail`], which read the partial last group
+//! in the same order.
+
+/// Values per group of the packed order.
+pub const GROUP: usize = 4;
+
+/// Lane of value `i` in its group: `x0 x2 x1 x3`, the two low bits of `i`
+/// swapped.
+#[inline(always)]
+const fn lane(i: usize) -> usize {
+    ((i & 1) << 1) | ((i >> 1) & 1)
+}
+
+/// Slot of value `i` in a packed point buffer.
+#[inline(always)]
+pub const fn point_slot(i: usize) -> usize {
+    (i & !(GROUP - 1)) | lane(i)
+}
+
+/// Slot of the doubled centre of value `i` in a packed interval buffer.
+#[inline(always)]
+pub const fn centre_slot(i: usize) -> usize {
+    (2 * (i & !(GROUP - 1))) | lane(i)
+}
+
+/// Slot of the radius of value `i` in a packed interval buffer.
+#[inline(always)]
+pub const fn radius_slot(i: usize) -> usize {
+    centre_slot(i) + GROUP
+}
+
+/// Slot of value `i` of the first column in a packed pair buffer.
+#[inline(always)]
+pub const fn first_slot(i: usize) -> usize {
+    centre_slot(i)
+}
+
+/// Slot of value `i` of the second column in a packed pair buffer.
+#[inline(always)]
+pub const fn second_slot(i: usize) -> usize {
+    radius_slot(i)
+}
+
+/// `i16` elements of a packed point buffer of `n` values.
+pub const fn point_len(n: usize) -> usize {
+    n.div_ceil(GROUP) * GROUP
+}
+
+/// `i16` elements of a packed interval buffer of `n` values.
+pub const fn interval_len(n: usize) -> usize {
+    2 * point_len(n)
+}
+
+/// `i16` elements of a packed pair buffer of two columns of `n` values.
+pub const fn pair_len(n: usize) -> usize {
+    interval_len(n)
+}
+
+/// Packs whole groups of natural-order values into point lanes:
+/// `natural` and `packed` have the same length, a multiple of [`GROUP`]
+/// (extra values of either are left alone). Value `k` of a group goes to
+/// slot `point_slot(k)` (checked by the tests), written out so that the
+/// copy stays four moves per group on the device.
+#[inline(always)]
+pub fn pack_points(natural: &[i16], packed: &mut [i16]) {
+    for (n, p) in natural
+        .chunks_exact(GROUP)
+        .zip(packed.chunks_exact_mut(GROUP))
+    {
+        p.copy_from_slice(&[n[0], n[2], n[1], n[3]]);
+    }
+}
+
+/// Packs whole groups of natural-order intervals, `(centre, radius)` pairs
+/// (`2 * GROUP` values per group), into interval lanes: centre `k` to
+/// `centre_slot(k)`, radius `k` to `radius_slot(k)` (checked by the tests).
+#[inline(always)]
+pub fn pack_intervals(natural: &[i16], packed: &mut [i16]) {
+    let groups = natural
+        .chunks_exact(2 * GROUP)
+        .zip(packed.chunks_exact_mut(2 * GROUP));
+    for (n, p) in groups {
+        p.copy_from_slice(&[n[0], n[4], n[2], n[6], n[1], n[5], n[3], n[7]]);
+    }
+}
+
+/// Weights a kernel covers in a row of `len`: the whole groups.
+pub const fn whole_groups(len: usize) -> usize {
+    len & !(GROUP - 1)
+}
+
+/// The terms of one group of a row, whole or the last, partial one:
+/// weights `w` (at most four) against the group of packed point
+/// activations `x` that holds them, modulo 2^32 like every kernel sum.
+#[inline]
+pub fn point_tail(w: &[u8], x: &[i16]) -> i32 {
+    let mut sum = 0i32;
+    for (k, &w) in w.iter().enumerate() {
+        sum = sum.wrapping_add(i32::from(w as i8) * i32::from(x[point_slot(k)]));
+    }
+    sum
+}
+
+/// The terms of one group of a row (as [`point_tail`]) against packed
+/// interval activations `cr` (the eight slots of that group):
+/// `(sum w c, sum |w| r)`.
+#[inline]
+pub fn interval_tail(w: &[u8], cr: &[i16]) -> (i32, i32) {
+    let (mut mid, mut rad) = (0i32, 0i32);
+    for (k, &w) in w.iter().enumerate() {
+        let w = i32::from(w as i8);
+        mid = mid.wrapping_add(w * i32::from(cr[centre_slot(k)]));
+        rad = rad.wrapping_add(w.abs() * i32::from(cr[radius_slot(k)]));
+    }
+    (mid, rad)
+}
+
+/// The terms of one group of a row (as [`point_tail`]) against the group
+/// of a packed pair `xy` that holds them: `(sum w x, sum w y)`.
+#[inline]
+pub fn pair_tail(w: &[u8], xy: &[i16]) -> (i32, i32) {
+    let (mut first, mut second) = (0i32, 0i32);
+    for (k, &w) in w.iter().enumerate() {
+        let w = i32::from(w as i8);
+        first = first.wrapping_add(w * i32::from(xy[first_slot(k)]));
+        second = second.wrapping_add(w * i32::from(xy[second_slot(k)]));
+    }
+    (first, second)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_are_a_permutation_within_each_group() {
+        for n in 0..64 {
+            let mut seen = [false; 128];
+            for i in 0..n {
+                for slot in [centre_slot(i), radius_slot(i)] {
+                    assert!(slot < interval_len(n));
+                    assert!(!seen[slot]);
+                    seen[slot] = true;
+                }
+                assert!(point_slot(i) < point_len(n));
+                assert_eq!(point_slot(i) / GROUP, i / GROUP);
+                assert_eq!(centre_slot(i) / (2 * GROUP), i / GROUP);
+            }
+        }
+        assert_eq!([0, 1, 2, 3].map(point_slot), [0, 2, 1, 3]);
+        assert_eq!([4, 5, 6, 7].map(centre_slot), [8, 10, 9, 11]);
+        assert_eq!([4, 5, 6, 7].map(radius_slot), [12, 14, 13, 15]);
+    }
+
+    #[test]
+    fn packing_puts_every_value_at_its_slot() {
+        let natural: [i16; 8] = [10, 11, 12, 13, 14, 15, 16, 17];
+        let mut packed = [0; 8];
+        pack_points(&natural, &mut packed);
+        for (i, &v) in natural.iter().enumerate() {
+            assert_eq!(packed[point_slot(i)], v);
+        }
+        let pairs: [i16; 16] = core::array::from_fn(|k| k as i16);
+        let mut packed = [0; 16];
+        pack_intervals(&pairs, &mut packed);
+        for i in 0..8 {
+            assert_eq!(packed[centre_slot(i)], pairs[2 * i]);
+            assert_eq!(packed[radius_slot(i)], pairs[2 * i + 1]);
+        }
+    }
+}
