@@ -121,26 +121,29 @@ pub fn point_tail(w: &[u8], x: &[i16]) -> i32 {
 /// `(sum w c, sum |w| r)`.
 #[inline]
 pub fn interval_tail(w: &[u8], cr: &[i16]) -> (i32, i32) {
-    let (mut mid, mut rad) = (0i32, 0i32);
-    for (k, &w) in w.iter().enumerate() {
-        let w = i32::from(w as i8);
-        mid = mid.wrapping_add(w * i32::from(cr[centre_slot(k)]));
-        rad = rad.wrapping_add(w.abs() * i32::from(cr[radius_slot(k)]));
-    }
-    (mid, rad)
+    two_column_tail(w, cr, i32::abs)
 }
 
 /// The terms of one group of a row (as [`point_tail`]) against the group
 /// of a packed pair `xy` that holds them: `(sum w x, sum w y)`.
 #[inline]
 pub fn pair_tail(w: &[u8], xy: &[i16]) -> (i32, i32) {
-    let (mut first, mut second) = (0i32, 0i32);
+    two_column_tail(w, xy, |w| w)
+}
+
+/// `(sum w a, sum second(w) b)` over one group of two packed columns `ab`
+/// (an interval's centres and radii, or a pair's two columns, which share
+/// the layout: [`first_slot`] is [`centre_slot`], [`second_slot`] is
+/// [`radius_slot`]).
+#[inline(always)]
+fn two_column_tail(w: &[u8], ab: &[i16], second: impl Fn(i32) -> i32) -> (i32, i32) {
+    let (mut a, mut b) = (0i32, 0i32);
     for (k, &w) in w.iter().enumerate() {
         let w = i32::from(w as i8);
-        first = first.wrapping_add(w * i32::from(xy[first_slot(k)]));
-        second = second.wrapping_add(w * i32::from(xy[second_slot(k)]));
+        a = a.wrapping_add(w * i32::from(ab[first_slot(k)]));
+        b = b.wrapping_add(second(w) * i32::from(ab[second_slot(k)]));
     }
-    (first, second)
+    (a, b)
 }
 
 #[cfg(test)]

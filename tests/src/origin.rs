@@ -20,6 +20,9 @@ const RUNTIME_DEPS: &[&str] = &[
     "cobs",
 ];
 
+/// The runtime's source directories (cert-kernels is part of it).
+const RUNTIME_SOURCES: [&str; 2] = ["cert-runtime/src/", "cert-kernels/src/"];
+
 /// Where code comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Origin {
@@ -58,7 +61,7 @@ impl Origin {
         if path.contains("cert-runtime/src/vectors/") {
             return Origin::Vectors;
         }
-        if path.contains("cert-runtime/src/") || path.contains("cert-kernels/src/") {
+        if RUNTIME_SOURCES.iter().any(|root| path.contains(root)) {
             return Origin::Runtime;
         }
         if path.contains("/boards/") {
@@ -88,13 +91,12 @@ type Context<'a> = addr2line::Context<Reader<'a>>;
 /// helpers) counts for the innermost caller outside `core`; what the line
 /// table does not cover counts as [`Origin::Unknown`].
 pub fn code_by_origin(elf: &[u8]) -> Result<BTreeMap<Origin, u64>, gimli::Error> {
-    let (start, end) = text_range(elf)?;
     let mut bytes = BTreeMap::new();
-    for_each_range(elf, |_, origin, len| {
+    let text = for_each_range(elf, |_, origin, len| {
         *bytes.entry(origin).or_insert(0) += len;
     })?;
     let covered: u64 = bytes.values().sum();
-    *bytes.entry(Origin::Unknown).or_insert(0) += (end - start).saturating_sub(covered);
+    *bytes.entry(Origin::Unknown).or_insert(0) += text.saturating_sub(covered);
     Ok(bytes)
 }
 
@@ -115,26 +117,23 @@ pub fn runtime_code_by_file(elf: &[u8]) -> Result<BTreeMap<String, u64>, gimli::
 /// A runtime source path from its crate's directory on
 /// (`cert-kernels/src/dsp/asm.rs`), or the whole path if it is not one.
 fn runtime_file(path: &str) -> &str {
-    ["cert-runtime/src/", "cert-kernels/src/"]
+    RUNTIME_SOURCES
         .iter()
         .find_map(|root| path.find(root).map(|at| &path[at..]))
         .unwrap_or(path)
 }
 
-/// The start and end addresses of `.text` (an empty range without one).
-fn text_range(elf: &[u8]) -> Result<(u64, u64), gimli::Error> {
-    let file = object::File::parse(elf).map_err(|_| gimli::Error::Io)?;
-    Ok(file
-        .section_by_name(".text")
-        .map_or((0, 0), |s| (s.address(), s.address() + s.size())))
-}
-
 /// Calls `each(file, origin, bytes)` for every range of `.text` the line
 /// table covers, with the source file and origin of its innermost frame
-/// outside `core`.
-fn for_each_range(elf: &[u8], mut each: impl FnMut(&str, Origin, u64)) -> Result<(), gimli::Error> {
+/// outside `core`; returns the size of `.text` (0 without one).
+fn for_each_range(
+    elf: &[u8],
+    mut each: impl FnMut(&str, Origin, u64),
+) -> Result<u64, gimli::Error> {
     let file = object::File::parse(elf).map_err(|_| gimli::Error::Io)?;
-    let (start, end) = text_range(elf)?;
+    let (start, end) = file
+        .section_by_name(".text")
+        .map_or((0, 0), |s| (s.address(), s.address() + s.size()));
     let dwarf = gimli::Dwarf::load(|id| -> Result<Reader<'_>, gimli::Error> {
         let data = file
             .section_by_name(id.name())
@@ -147,7 +146,7 @@ fn for_each_range(elf: &[u8], mut each: impl FnMut(&str, Origin, u64)) -> Result
         let (source, origin) = source_at(&context, address)?;
         each(source, origin, len);
     }
-    Ok(())
+    Ok(end - start)
 }
 
 /// The source file and origin of the innermost frame at `address` that is
