@@ -30,10 +30,9 @@ pub trait Kernels {
     /// `o < out.len()`, over packed interval activations `cr`.
     fn interval_rows(weights: &[u8], fan_in: usize, cr: &[i16], out: &mut [(i32, i32)]);
 
-    /// `each(o, (sum_k w[o][k] x[k], sum_k w[o][k] y[k]))` for every row
-    /// `o` that `weights` holds whole, in order, over the packed pair `xy`
-    /// of two point columns: one weight pass for both columns, each row's
-    /// sums handed straight to the caller's output stage `each` (the fused
-    /// epilogue of CMSIS-NN's convolutions). No rows when `fan_in` is 0.
-    fn pair_rows(weights: &[u8], fan_in: usize, xy: &[i16], each: impl FnMut(usize, (i32, i32)));
+    /// `out[o] = (sum_k w[o][k] x[k], sum_k w[o][k] y[k])` for every
+    /// `o < out.len()`, over the packed pair `xy` of two point columns: one
+    /// weight pass for both columns (two output pixels per weight pass,
+    /// CMSIS-NN's convolution shape).
+    fn pair_rows(weights: &[u8], fan_in: usize, xy: &[i16], out: &mut [(i32, i32)]);
 }

@@ -78,11 +78,23 @@ pub const fn pair_len(n: usize) -> usize {
 /// copy stays four moves per group on the device.
 #[inline(always)]
 pub fn pack_points(natural: &[i16], packed: &mut [i16]) {
-    for (n, p) in natural
-        .chunks_exact(GROUP)
-        .zip(packed.chunks_exact_mut(GROUP))
-    {
-        p.copy_from_slice(&[n[0], n[2], n[1], n[3]]);
+    let (natural, _) = natural.as_chunks::<GROUP>();
+    let (packed, _) = packed.as_chunks_mut::<GROUP>();
+    for (n, p) in natural.iter().zip(packed) {
+        *p = [n[0], n[2], n[1], n[3]];
+    }
+}
+
+/// Packs whole groups of two natural-order point columns into a packed
+/// pair: value `k` of `x` to slot `first_slot(k)`, of `y` to
+/// `second_slot(k)` (checked by the tests), over the whole groups all
+/// three hold.
+#[inline(always)]
+pub fn pack_pair(x: &[i16], y: &[i16], xy: &mut [i16]) {
+    let ((x, _), (y, _)) = (x.as_chunks::<GROUP>(), y.as_chunks::<GROUP>());
+    let (xy, _) = xy.as_chunks_mut::<{ 2 * GROUP }>();
+    for ((x, y), p) in x.iter().zip(y).zip(xy) {
+        *p = [x[0], x[2], x[1], x[3], y[0], y[2], y[1], y[3]];
     }
 }
 
@@ -91,11 +103,10 @@ pub fn pack_points(natural: &[i16], packed: &mut [i16]) {
 /// `centre_slot(k)`, radius `k` to `radius_slot(k)` (checked by the tests).
 #[inline(always)]
 pub fn pack_intervals(natural: &[i16], packed: &mut [i16]) {
-    let groups = natural
-        .chunks_exact(2 * GROUP)
-        .zip(packed.chunks_exact_mut(2 * GROUP));
-    for (n, p) in groups {
-        p.copy_from_slice(&[n[0], n[4], n[2], n[6], n[1], n[5], n[3], n[7]]);
+    let (natural, _) = natural.as_chunks::<{ 2 * GROUP }>();
+    let (packed, _) = packed.as_chunks_mut::<{ 2 * GROUP }>();
+    for (n, p) in natural.iter().zip(packed) {
+        *p = [n[0], n[4], n[2], n[6], n[1], n[5], n[3], n[7]];
     }
 }
 
@@ -184,6 +195,13 @@ mod tests {
         for i in 0..8 {
             assert_eq!(packed[centre_slot(i)], pairs[2 * i]);
             assert_eq!(packed[radius_slot(i)], pairs[2 * i + 1]);
+        }
+        let (x, y): ([i16; 8], [i16; 8]) = (natural, natural.map(|v| -v));
+        let mut packed = [0; 16];
+        pack_pair(&x, &y, &mut packed);
+        for i in 0..8 {
+            assert_eq!(packed[first_slot(i)], x[i]);
+            assert_eq!(packed[second_slot(i)], y[i]);
         }
     }
 }

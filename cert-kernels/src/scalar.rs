@@ -5,7 +5,7 @@
 #![forbid(unsafe_code)]
 
 use crate::kernels::{Kernels, row};
-use crate::packed::{GROUP, centre_slot, point_slot, whole_groups};
+use crate::packed::{GROUP, centre_slot, point_slot};
 
 /// Portable kernels, the reference the DSP ones are checked against.
 #[derive(Debug, Clone, Copy)]
@@ -82,18 +82,10 @@ impl Kernels for Scalar {
         }
     }
 
-    #[inline(always)]
-    fn pair_rows(
-        weights: &[u8],
-        fan_in: usize,
-        xy: &[i16],
-        mut each: impl FnMut(usize, (i32, i32)),
-    ) {
-        if fan_in == 0 {
-            return;
-        }
-        for (o, row) in weights.chunks_exact(fan_in).enumerate() {
-            each(o, Scalar::pair(&row[..whole_groups(fan_in)], xy));
+    #[inline]
+    fn pair_rows(weights: &[u8], fan_in: usize, xy: &[i16], out: &mut [(i32, i32)]) {
+        for (o, slot) in out.iter_mut().enumerate() {
+            *slot = Scalar::pair(row(weights, fan_in, o), xy);
         }
     }
 }

@@ -122,7 +122,7 @@ proptest! {
         let packed = pack_pair(&x, &y);
         let whole = whole_groups(fan_in);
         let mut out = vec![(0, 0); rows];
-        Scalar::pair_rows(&w, fan_in, &packed, |o, sums| out[o] = sums);
+        Scalar::pair_rows(&w, fan_in, &packed, &mut out);
         let mut alone = vec![0; rows];
         Scalar::dot_rows(&w, fan_in, &pack_point(&x), &mut alone);
         for (o, row) in w.chunks_exact(fan_in.max(1)).enumerate().take(rows) {
@@ -150,8 +150,9 @@ fn kernels_stop_at_what_the_arguments_hold() {
     Scalar::interval_rows(&w, 12, &cr, &mut out);
     assert_eq!(out, [(4, 4), (0, 0)]);
     let xy = pack_pair(&[1; 4], &[-1; 4]);
-    let mut rows = Vec::new();
-    Scalar::pair_rows(&w, 12, &xy, |o, sums| rows.push((o, sums)));
-    assert_eq!(rows, [(0, (4, -4))]);
-    Scalar::pair_rows(&w, 0, &xy, |_, _| unreachable!("no rows of 0 weights"));
+    let mut out = [(7, 7); 2];
+    Scalar::pair_rows(&w, 12, &xy, &mut out);
+    assert_eq!(out, [(4, -4), (0, 0)]);
+    Scalar::pair_rows(&w, 0, &xy, &mut out);
+    assert_eq!(out, [(0, 0), (0, 0)]);
 }

@@ -99,11 +99,6 @@ impl Kernels for Dsp {
             }
             return;
         }
-        let done = split.done();
-        let odd = |row: &[u8]| match split.odd {
-            true => point_tail(&row[done..done + GROUP], &x[done..done + GROUP]),
-            false => 0,
-        };
         let mut rows = weights.chunks_exact(fan_in);
         let mut outs = out.chunks_exact_mut(2);
         for pair in &mut outs {
@@ -111,82 +106,71 @@ impl Kernels for Dsp {
                 break;
             };
             // SAFETY: `fits` checked that the rows are whole (`r0` and `r1`
-            // hold `fan_in >= done = 8 * pairs` bytes each) and that `x` is
-            // word-aligned with at least `done` elements; `pairs >= 1`.
+            // hold `fan_in >= 8 * pairs` bytes each) and that `x` is
+            // word-aligned with at least `8 * pairs` elements; `pairs >= 1`.
             let (a0, a1) = unsafe { pair_loop(r0.as_ptr(), r1.as_ptr(), x.as_ptr(), split.pairs) };
-            pair[0] = a0.wrapping_add(odd(r0));
-            pair[1] = a1.wrapping_add(odd(r1));
+            (pair[0], pair[1]) = (a0, a1);
         }
         if let (Some(last), Some(r0)) = (outs.into_remainder().first_mut(), rows.next()) {
             // SAFETY: as above, for the one row `r0`.
-            let a = unsafe { row_loop(r0.as_ptr(), x.as_ptr(), split.pairs) };
-            *last = a.wrapping_add(odd(r0));
+            *last = unsafe { row_loop(r0.as_ptr(), x.as_ptr(), split.pairs) };
+        }
+        // The odd last group in a pass of its own, as in `two_column_rows`.
+        if split.odd {
+            let done = split.done();
+            for (slot, row) in out.iter_mut().zip(weights.chunks_exact(fan_in)) {
+                let odd = point_tail(&row[done..done + GROUP], &x[done..done + GROUP]);
+                *slot = slot.wrapping_add(odd);
+            }
         }
     }
 
     #[inline(never)]
     fn interval_rows(weights: &[u8], fan_in: usize, cr: &[i16], out: &mut [(i32, i32)]) {
-        let split = Split::of(fan_in);
-        if split.pairs == 0 || !fits(weights, fan_in, out.len(), cr, 2) {
-            for (o, slot) in out.iter_mut().enumerate() {
-                let row = (weights, fan_in, o);
-                *slot = row_by_groups(row, cr, 2 * GROUP, interval_tail, add_pairs, (0, 0));
-            }
-            return;
-        }
-        let done = split.done();
-        for (slot, row) in out.iter_mut().zip(weights.chunks_exact(fan_in)) {
-            // SAFETY: `fits` checked that the row holds `fan_in >= done = 8 *
-            // pairs` bytes and that `cr` is word-aligned with at least `2 *
-            // done = 16 * pairs` elements; `pairs >= 1`.
-            let (mid, rad) = unsafe { interval_loop(row.as_ptr(), cr.as_ptr(), split.pairs) };
-            *slot = match split.odd {
-                true => {
-                    let (c, d) = interval_tail(&row[done..done + GROUP], &cr[2 * done..]);
-                    (mid.wrapping_add(c), rad.wrapping_add(d))
-                }
-                false => (mid, rad),
-            };
-        }
+        two_column_rows((weights, fan_in), cr, out, interval_loop, interval_tail);
     }
 
-    /// Inlined with its epilogue `each`: the loop over rows, the asm of a
-    /// row and the caller's output stage run without a call between them.
-    #[inline(always)]
-    fn pair_rows(
-        weights: &[u8],
-        fan_in: usize,
-        xy: &[i16],
-        mut each: impl FnMut(usize, (i32, i32)),
-    ) {
-        let split = Split::of(fan_in);
-        let rows = weights.len().checked_div(fan_in).unwrap_or(0);
-        if split.pairs == 0 || !fits(weights, fan_in, rows, xy, 2) {
-            for o in 0..rows {
-                let row = (weights, fan_in, o);
-                each(
-                    o,
-                    row_by_groups(row, xy, 2 * GROUP, pair_tail, add_pairs, (0, 0)),
-                );
-            }
-            return;
+    #[inline(never)]
+    fn pair_rows(weights: &[u8], fan_in: usize, xy: &[i16], out: &mut [(i32, i32)]) {
+        two_column_rows((weights, fan_in), xy, out, columns_loop, pair_tail);
+    }
+}
+
+/// The two-column kernels, `interval_rows` and `pair_rows`: `out[o]` is
+/// row `o`'s two sums over the packed columns `ab` (an interval's centres
+/// and radii, or a pair's two point columns, laid out alike), from
+/// `asm_loop` over the pairs of groups and `tail` over an odd last group.
+/// `asm_loop` is [`interval_loop`] or [`columns_loop`], whose contracts
+/// are the same; `tail` is the group sum of the same two columns.
+#[inline(always)]
+fn two_column_rows(
+    (weights, fan_in): (&[u8], usize),
+    ab: &[i16],
+    out: &mut [(i32, i32)],
+    asm_loop: unsafe fn(*const u8, *const i16, usize) -> (i32, i32),
+    tail: fn(&[u8], &[i16]) -> (i32, i32),
+) {
+    let split = Split::of(fan_in);
+    if split.pairs == 0 || !fits(weights, fan_in, out.len(), ab, 2) {
+        for (o, slot) in out.iter_mut().enumerate() {
+            let row = (weights, fan_in, o);
+            *slot = row_by_groups(row, ab, 2 * GROUP, tail, add_pairs, (0, 0));
         }
+        return;
+    }
+    for (slot, row) in out.iter_mut().zip(weights.chunks_exact(fan_in)) {
+        // SAFETY: `fits` checked that the row holds `fan_in >= 8 * pairs`
+        // bytes and that `ab` is word-aligned with at least `16 * pairs`
+        // elements; `pairs >= 1`. That is the contract of both loops
+        // `asm_loop` can be.
+        *slot = unsafe { asm_loop(row.as_ptr(), ab.as_ptr(), split.pairs) };
+    }
+    // The odd last group in a pass of its own: the loop above then keeps
+    // its values in registers.
+    if split.odd {
         let done = split.done();
-        for (o, row) in weights.chunks_exact(fan_in).enumerate() {
-            // SAFETY: `fits` checked that the row holds `fan_in >= done = 8 *
-            // pairs` bytes and that `xy` is word-aligned with at least `2 *
-            // done = 16 * pairs` elements; `pairs >= 1`.
-            let (x, y) = unsafe { columns_loop(row.as_ptr(), xy.as_ptr(), split.pairs) };
-            each(
-                o,
-                match split.odd {
-                    true => {
-                        let (c, d) = pair_tail(&row[done..done + GROUP], &xy[2 * done..]);
-                        (x.wrapping_add(c), y.wrapping_add(d))
-                    }
-                    false => (x, y),
-                },
-            );
+        for (slot, row) in out.iter_mut().zip(weights.chunks_exact(fan_in)) {
+            *slot = add_pairs(*slot, tail(&row[done..done + GROUP], &ab[2 * done..]));
         }
     }
 }

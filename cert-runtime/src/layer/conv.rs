@@ -9,11 +9,11 @@
 //! activations the kernels read.
 
 use cert_kernels::{
-    GROUP, Kernels, centre_slot, first_slot, pack_intervals, pack_points, radius_slot, second_slot,
+    GROUP, Kernels, centre_slot, first_slot, pack_intervals, pack_pair, radius_slot, second_slot,
     whole_groups,
 };
 
-use super::{Domain, Interval, Point, Shape, Sink, Span};
+use super::{Domain, Interval, Point, ROWS_PER_CALL, Shape, Sink, Span};
 use crate::format::Conv2d;
 
 /// The output shape, or `None` when the input does not fit the layer.
@@ -47,8 +47,12 @@ pub(crate) trait Gather {
     fn copy_run(&self, src: &[i16], from: usize, col: &mut [i16], to: usize, len: usize);
 
     /// [`Gather::copy_run`] for `to` and `len` multiples of [`GROUP`]
-    /// (whole groups only: the fast path of interior pixels).
-    fn copy_groups(&self, src: &[i16], from: usize, col: &mut [i16], to: usize, len: usize);
+    /// (whole groups only: the fast path of interior pixels), which a
+    /// column kind may do in whole groups.
+    #[inline(always)]
+    fn copy_groups(&self, src: &[i16], from: usize, col: &mut [i16], to: usize, len: usize) {
+        self.copy_run(src, from, col, to, len);
+    }
 }
 
 impl Gather for Interval {
@@ -117,16 +121,6 @@ impl Gather for PairColumn {
             col[self.slot(k)] = v;
         }
     }
-
-    #[inline(always)]
-    fn copy_groups(&self, src: &[i16], from: usize, col: &mut [i16], to: usize, len: usize) {
-        let groups = src[from..from + len].chunks_exact(GROUP);
-        // Group `g` of this column starts at `self.slot(GROUP * g)`.
-        for (g, natural) in (to / GROUP..).zip(groups) {
-            let at = self.slot(GROUP * g);
-            pack_points(natural, &mut col[at..at + GROUP]);
-        }
-    }
 }
 
 /// Accumulates the bounds of every output value over the interval input
@@ -166,16 +160,16 @@ pub(crate) fn run_pairs<K: Kernels, S: Sink<i32>>(
     let params = &layer.params;
     let field = Field::of(layer, input, output);
     let pixels = output.height * output.width;
+    let mut acc = [(0, 0); ROWS_PER_CALL];
     for pixel in (0..pixels).step_by(2) {
         let both = pixel + 1 < pixels;
         let second = if both { pixel + 1 } else { pixel };
-        field.gather(&PairColumn { second: false }, src, xy, pixel);
-        field.gather(&PairColumn { second: true }, src, xy, second);
+        field.gather_pair(src, xy, pixel, second);
         Point::pair_rows::<K, S>(
             params.weights,
             field.fan_in,
             params.bias,
-            xy,
+            (xy, &mut acc),
             sink,
             pixel,
             pixels,
@@ -223,6 +217,60 @@ impl Field {
         }
     }
 
+    /// The field's top-left corner in padded input coordinates.
+    #[inline(always)]
+    fn corner(&self, pixel: usize) -> (usize, usize) {
+        (
+            pixel / self.out_width * self.sh,
+            pixel % self.out_width * self.sw,
+        )
+    }
+
+    /// Where the field of `pixel` starts in each input plane, when it lies
+    /// wholly inside the input and its kernel rows are whole groups: the
+    /// fast path, whose rows copy without edge cases.
+    #[inline(always)]
+    fn interior(&self, pixel: usize) -> Option<usize> {
+        let (top, left) = self.corner(pixel);
+        let Field {
+            kh,
+            kw,
+            ph,
+            pw,
+            input,
+            ..
+        } = *self;
+        let inside = top >= ph
+            && top - ph + kh <= input.height
+            && left >= pw
+            && left - pw + kw <= input.width;
+        (inside && kw.is_multiple_of(GROUP)).then(|| (top - ph) * input.width + left - pw)
+    }
+
+    /// Gathers the receptive fields of output pixels `first` and `second`
+    /// into the two columns of the packed pair `xy`: both in one pass where
+    /// both are interior, else one column at a time (out of line: one copy).
+    #[inline(never)]
+    fn gather_pair(&self, src: &[i16], xy: &mut [i16], first: usize, second: usize) {
+        let (Some(a), Some(b)) = (self.interior(first), self.interior(second)) else {
+            self.gather(&PairColumn { second: false }, src, xy, first);
+            self.gather(&PairColumn { second: true }, src, xy, second);
+            return;
+        };
+        let Field { kh, kw, input, .. } = *self;
+        let plane = input.height * input.width;
+        let mut k = 0;
+        for ic in 0..input.channels {
+            let mut row = ic * plane;
+            for _ in 0..kh {
+                let (x, y) = (&src[a + row..][..kw], &src[b + row..][..kw]);
+                pack_pair(x, y, &mut xy[2 * k..2 * (k + kw)]);
+                row += input.width;
+                k += kw;
+            }
+        }
+    }
+
     /// Gathers the receptive field of output pixel `pixel` (flat,
     /// row-major) into `col` through `to` (out of line: one copy per
     /// column kind).
@@ -237,9 +285,7 @@ impl Field {
             ..
         } = *self;
         let plane = input.height * input.width;
-        // The field's top-left corner in padded input coordinates.
-        let top = pixel / self.out_width * self.sh;
-        let left = pixel % self.out_width * self.sw;
+        let (top, left) = self.corner(pixel);
         // Kernel rows `ky0..ky1` and columns `kx0..kx1` land inside the
         // input (the rest is padding).
         let ky0 = ph.saturating_sub(top);
@@ -247,10 +293,7 @@ impl Field {
         let kx0 = pw.saturating_sub(left);
         let kx1 = kw.min(input.width + pw - left);
         let mut k = 0;
-        if ky0 == 0 && ky1 == kh && kx0 == 0 && kx1 == kw && kw.is_multiple_of(GROUP) {
-            // The whole field is inside the input and every kernel row is
-            // whole groups: copy rows without the edge cases.
-            let start = (top - ph) * input.width + left - pw;
+        if let Some(start) = self.interior(pixel) {
             for ic in 0..input.channels {
                 let mut row = ic * plane + start;
                 for _ in 0..kh {

@@ -10,99 +10,23 @@
 //! receptive field of each output pixel into a packed column (im2col), so
 //! that every multiply-accumulate runs in one long kernel call.
 
+mod buffer;
 #[cfg(feature = "conv")]
 pub(crate) mod conv;
 pub(crate) mod dense;
 
+pub(crate) use buffer::Layout;
+pub use buffer::Shape;
+
 #[cfg(feature = "conv")]
 use cert_kernels::pair_tail;
-use cert_kernels::{
-    Kernels, centre_slot, interval_tail, point_slot, point_tail, radius_slot, whole_groups,
-};
+use cert_kernels::{Kernels, interval_tail, point_tail, whole_groups};
 
 #[cfg(feature = "conv")]
 use crate::format::Conv2d;
 
-use crate::limits::MAX_ACTIVATION;
-
-/// A CHW activation shape.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct Shape {
-    /// Channels.
-    pub channels: usize,
-    /// Height.
-    pub height: usize,
-    /// Width.
-    pub width: usize,
-}
-
-impl Shape {
-    /// Number of values.
-    pub fn len(&self) -> usize {
-        self.channels * self.height * self.width
-    }
-
-    /// True when the shape holds no values.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// True when the shape holds 1 to [`MAX_ACTIVATION`] values,
-    /// computed without overflow (a crafted file must not wrap `usize` on
-    /// a 32-bit device).
-    pub(crate) fn fits(&self) -> bool {
-        let len = (self.channels as u64)
-            .checked_mul(self.height as u64)
-            .and_then(|n| n.checked_mul(self.width as u64));
-        matches!(len, Some(n) if (1..=MAX_ACTIVATION as u64).contains(&n))
-    }
-}
-
 /// Rows a kernel call covers at most: the accumulators live on the stack.
 pub(crate) const ROWS_PER_CALL: usize = 16;
-
-/// Where the values of an activation buffer sit: packed (what a Dense
-/// layer's kernels read directly) or in natural CHW order (what a Conv2d
-/// layer gathers its columns from). Each layer's input buffer is laid out
-/// for that layer; the layer before writes it so.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Layout {
-    /// `cert_kernels`' packed order.
-    Packed,
-    /// Value `i` at `i` (points) or at `2 i` and `2 i + 1` (doubled centre
-    /// and radius of intervals).
-    Natural,
-}
-
-impl Layout {
-    /// Slot of point value `i`.
-    #[inline(always)]
-    pub fn point(self, i: usize) -> usize {
-        match self {
-            Layout::Packed => point_slot(i),
-            Layout::Natural => i,
-        }
-    }
-
-    /// Slot of the doubled centre of interval value `i`.
-    #[inline(always)]
-    pub fn centre(self, i: usize) -> usize {
-        match self {
-            Layout::Packed => centre_slot(i),
-            Layout::Natural => 2 * i,
-        }
-    }
-
-    /// Slot of the radius of interval value `i`.
-    #[inline(always)]
-    pub fn radius(self, i: usize) -> usize {
-        match self {
-            Layout::Packed => radius_slot(i),
-            Layout::Natural => 2 * i + 1,
-        }
-    }
-}
 
 /// Where a layer's accumulators go: its output stage (requantisation into
 /// the next buffer, or the logits). A trait rather than a closure so that
@@ -122,18 +46,48 @@ pub(crate) trait Sink<A: Copy> {
         }
     }
 
-    /// Takes the accumulators `(x, y)` of channel `channel` of two output
-    /// pixels, outputs `index` and, when `both`, `index + 1`: what
-    /// [`Sink::put`] does for each, which a sink may do with the channel's
-    /// parameters loaded once.
+    /// Takes the accumulators `(x, y)` of channels `channel..channel +
+    /// accs.len()` of two output pixels: outputs `first`, `first + step`,
+    /// ... get the `x`s and, when `both`, the outputs after each the `y`s.
+    /// What [`Sink::put`] does for each, which a sink may do with each
+    /// channel's parameters loaded once for both.
     #[cfg(feature = "conv")]
     #[inline(always)]
-    fn put_pair(&mut self, index: usize, channel: usize, (x, y): (A, A), both: bool) {
-        self.put(index, channel, x);
-        if both {
-            self.put(index + 1, channel, y);
+    fn put_pairs(
+        &mut self,
+        first: usize,
+        step: usize,
+        channel: usize,
+        accs: &mut [(A, A)],
+        both: bool,
+    ) {
+        for (i, &(x, y)) in accs.iter().enumerate() {
+            let at = first + i * step;
+            self.put(at, channel + i, x);
+            if both {
+                self.put(at + 1, channel + i, y);
+            }
         }
     }
+}
+
+/// The runs of at most [`ROWS_PER_CALL`] rows of `weights` (`fan_in`
+/// each, `fan_in > 0`) with their `i32` biases, each with its first row:
+/// how every row loop walks a layer.
+#[inline(always)]
+fn runs<'w>(
+    weights: &'w [u8],
+    fan_in: usize,
+    bias: &'w [u8],
+) -> impl Iterator<Item = (usize, &'w [u8], &'w [[u8; 4]])> {
+    let runs = weights
+        .chunks(ROWS_PER_CALL * fan_in)
+        .zip(bias.chunks(4 * ROWS_PER_CALL));
+    let runs = runs.map(|(rows, biases)| (rows, biases.as_chunks::<4>().0));
+    (0..)
+        .step_by(ROWS_PER_CALL)
+        .zip(runs)
+        .map(|(o, (rows, biases))| (o, rows, biases))
 }
 
 /// What an accumulator is, and where a value sits in a packed buffer: a
@@ -208,15 +162,10 @@ impl Domain for Point {
     ) {
         let whole = whole_groups(fan_in);
         let mut acc = [0i32; ROWS_PER_CALL];
-        let mut o = 0;
-        for (rows, biases) in weights
-            .chunks(ROWS_PER_CALL * fan_in)
-            .zip(bias.chunks(4 * ROWS_PER_CALL))
-        {
+        for (o, rows, biases) in runs(weights, fan_in, bias) {
             let acc = &mut acc[..rows.len() / fan_in];
             K::dot_rows(rows, fan_in, x, acc);
             // One pass per stage keeps each loop's values in registers.
-            let (biases, _) = biases.as_chunks::<4>();
             for (acc, b) in acc.iter_mut().zip(biases) {
                 *acc += i32::from_le_bytes(*b);
             }
@@ -226,7 +175,6 @@ impl Domain for Point {
                 }
             }
             put(o, acc);
-            o += acc.len();
         }
     }
 
@@ -245,7 +193,8 @@ impl Domain for Point {
 
 impl Point {
     /// [`Domain::rows`] against a packed pair of columns `xy` (two output
-    /// pixels, `first` and `first + 1`): one weight pass for both. Only
+    /// pixels, `first` and `first + 1`): one weight pass for both, its sums
+    /// in `acc` (the caller's, so that it is not cleared per pair). Only
     /// the first pixel's outputs are put unless `both`.
     #[cfg(feature = "conv")]
     #[inline(never)]
@@ -254,31 +203,29 @@ impl Point {
         weights: &[u8],
         fan_in: usize,
         bias: &[u8],
-        xy: &[i16],
+        (xy, acc): (&[i16], &mut [(i32, i32); ROWS_PER_CALL]),
         sink: &mut S,
         first: usize,
         step: usize,
         both: bool,
     ) {
         let whole = whole_groups(fan_in);
-        let (biases, _) = bias.as_chunks::<4>();
-        K::pair_rows(
-            weights,
-            fan_in,
-            xy,
-            #[inline(always)]
-            |o, (x, y)| {
-                let (tx, ty) = match whole == fan_in {
-                    true => (0, 0),
-                    false => pair_tail(
-                        &weights[o * fan_in + whole..][..fan_in - whole],
-                        &xy[2 * whole..],
-                    ),
-                };
-                let bias = i32::from_le_bytes(biases[o]);
-                sink.put_pair(first + o * step, o, (bias + x + tx, bias + y + ty), both);
-            },
-        );
+        for (o, rows, biases) in runs(weights, fan_in, bias) {
+            let acc = &mut acc[..rows.len() / fan_in];
+            K::pair_rows(rows, fan_in, xy, acc);
+            // One pass per stage keeps each loop's values in registers.
+            for ((x, y), b) in acc.iter_mut().zip(biases) {
+                let bias = i32::from_le_bytes(*b);
+                (*x, *y) = (*x + bias, *y + bias);
+            }
+            if whole != fan_in {
+                for ((x, y), row) in acc.iter_mut().zip(rows.chunks_exact(fan_in)) {
+                    let (tx, ty) = pair_tail(&row[whole..], &xy[2 * whole..]);
+                    (*x, *y) = (*x + tx, *y + ty);
+                }
+            }
+            sink.put_pairs(first + o * step, step, o, acc, both);
+        }
     }
 }
 
@@ -322,14 +269,9 @@ impl Domain for Interval {
         let tail = &cr[2 * whole..];
         let mut acc = [(0i32, 0i32); ROWS_PER_CALL];
         let mut spans = [Span { mid2: 0, rad2: 0 }; ROWS_PER_CALL];
-        let mut o = 0;
-        for (rows, biases) in weights
-            .chunks(ROWS_PER_CALL * fan_in)
-            .zip(bias.chunks(4 * ROWS_PER_CALL))
-        {
+        for (o, rows, biases) in runs(weights, fan_in, bias) {
             let acc = &mut acc[..rows.len() / fan_in];
             K::interval_rows(rows, fan_in, cr, acc);
-            let (biases, _) = biases.as_chunks::<4>();
             let sums = rows.chunks_exact(fan_in).zip(biases).zip(&*acc);
             for (span, ((row, b), &(mid, rad))) in spans.iter_mut().zip(sums) {
                 let (tail_mid, tail_rad) = match whole == fan_in {
@@ -343,7 +285,6 @@ impl Domain for Interval {
                 };
             }
             put(o, &spans[..acc.len()]);
-            o += acc.len();
         }
     }
 

@@ -47,20 +47,25 @@ impl Sink<i32> for Requantized<'_, '_> {
         }
     }
 
-    /// [`Sink::put_pair`] with the channel's parameters loaded once.
+    /// [`Sink::put_pairs`] in two passes: requantise every pair in place
+    /// (one out-of-line loop, each channel's parameters loaded once for
+    /// both pixels), then store with the layout decided once.
     #[cfg(feature = "conv")]
     #[inline(always)]
-    fn put_pair(&mut self, index: usize, channel: usize, (x, y): (i32, i32), both: bool) {
-        let rq = &self.rq;
-        let (m, shift) = (rq.multiplier(channel), rq.shift(channel));
-        let zero = i32::from(rq.zero_point);
-        let (lo, hi) = (i32::from(rq.min) - zero, i32::from(rq.max) - zero);
-        let x = requantize_centred(x, m, shift, lo, hi) as i16;
-        let y = requantize_centred(y, m, shift, lo, hi) as i16;
-        if both {
-            self.out[self.layout.point(index + 1)] = y;
+    fn put_pairs(
+        &mut self,
+        first: usize,
+        step: usize,
+        channel: usize,
+        accs: &mut [(i32, i32)],
+        both: bool,
+    ) {
+        requantize_pairs(&self.rq, channel, accs);
+        let at = (first, step, usize::from(both));
+        match self.layout {
+            Layout::Natural => store_pairs(self.out, accs, at, |i| i),
+            Layout::Packed => store_pairs(self.out, accs, at, point_slot),
         }
-        self.out[self.layout.point(index)] = x;
     }
 }
 
@@ -89,6 +94,37 @@ fn requantize_run(rq: &Requantize<'_>, channel: usize, accs: &[i32], values: &mu
     let (params, lo, hi) = channel_params(rq, channel, values.len());
     for ((value, &acc), (m, shift)) in values.iter_mut().zip(accs).zip(params) {
         *value = requantize_centred(acc, m, shift, lo, hi) as i16;
+    }
+}
+
+/// Every pair of `accs` (channels `channel..channel + accs.len()`)
+/// requantised in place, less the zero point. Out of line, so that its
+/// loop keeps the parameters in registers.
+#[cfg(feature = "conv")]
+#[inline(never)]
+fn requantize_pairs(rq: &Requantize<'_>, channel: usize, accs: &mut [(i32, i32)]) {
+    let (params, lo, hi) = channel_params(rq, channel, accs.len());
+    for ((x, y), (m, shift)) in accs.iter_mut().zip(params) {
+        *x = requantize_centred(*x, m, shift, lo, hi);
+        *y = requantize_centred(*y, m, shift, lo, hi);
+    }
+}
+
+/// Stores the requantised pairs `values`: pair `i` at outputs `first + i *
+/// step` and, `second` (1 or 0) later, the second pixel's, through `slot`
+/// (the layout). The second is stored first, so that where there is no
+/// second pixel (`second` 0) the first overwrites it: no branch per pair.
+#[cfg(feature = "conv")]
+#[inline(always)]
+fn store_pairs(
+    out: &mut [i16],
+    values: &[(i32, i32)],
+    (first, step, second): (usize, usize, usize),
+    slot: impl Fn(usize) -> usize,
+) {
+    for (&(x, y), at) in values.iter().zip((first..).step_by(step)) {
+        out[slot(at + second)] = y as i16;
+        out[slot(at)] = x as i16;
     }
 }
 

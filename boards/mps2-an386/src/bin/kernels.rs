@@ -138,8 +138,8 @@ fn dot_products(rng: &mut SmallRng, weights: &mut [u8], activations: &mut [i16])
         }
         let pair = &*pair;
         let (mut dsp, mut scalar) = ([(0i32, 0i32); MAX_ROWS], [(0i32, 0i32); MAX_ROWS]);
-        Dsp::pair_rows(w, fan_in, pair, |o, sums| dsp[o] = sums);
-        Scalar::pair_rows(w, fan_in, pair, |o, sums| scalar[o] = sums);
+        Dsp::pair_rows(w, fan_in, pair, &mut dsp[..rows]);
+        Scalar::pair_rows(w, fan_in, pair, &mut scalar[..rows]);
         if dsp != scalar {
             fail_dot(i, "pair_rows", fan_in);
         }
