@@ -232,19 +232,29 @@ impl Field {
     #[inline(always)]
     fn interior(&self, pixel: usize) -> Option<usize> {
         let (top, left) = self.corner(pixel);
-        let Field {
-            kh,
-            kw,
-            ph,
-            pw,
-            input,
-            ..
-        } = *self;
+        let (ph, pw, input) = (self.ph, self.pw, self.input);
         let inside = top >= ph
-            && top - ph + kh <= input.height
+            && top - ph + self.kh <= input.height
             && left >= pw
-            && left - pw + kw <= input.width;
-        (inside && kw.is_multiple_of(GROUP)).then(|| (top - ph) * input.width + left - pw)
+            && left - pw + self.kw <= input.width;
+        (inside && self.kw.is_multiple_of(GROUP)).then(|| (top - ph) * input.width + left - pw)
+    }
+
+    /// `copy(row, k)` for every kernel row of an interior field
+    /// ([`Field::interior`]): the row's offset in the input from the
+    /// field's start, and the index `k` of its first value in the column.
+    #[inline(always)]
+    fn interior_rows(&self, mut copy: impl FnMut(usize, usize)) {
+        let plane = self.input.height * self.input.width;
+        let mut k = 0;
+        for ic in 0..self.input.channels {
+            let mut row = ic * plane;
+            for _ in 0..self.kh {
+                copy(row, k);
+                row += self.input.width;
+                k += self.kw;
+            }
+        }
     }
 
     /// Gathers the receptive fields of output pixels `first` and `second`
@@ -257,18 +267,11 @@ impl Field {
             self.gather(&PairColumn { second: true }, src, xy, second);
             return;
         };
-        let Field { kh, kw, input, .. } = *self;
-        let plane = input.height * input.width;
-        let mut k = 0;
-        for ic in 0..input.channels {
-            let mut row = ic * plane;
-            for _ in 0..kh {
-                let (x, y) = (&src[a + row..][..kw], &src[b + row..][..kw]);
-                pack_pair(x, y, &mut xy[2 * k..2 * (k + kw)]);
-                row += input.width;
-                k += kw;
-            }
-        }
+        let kw = self.kw;
+        self.interior_rows(|row, k| {
+            let (x, y) = (&src[a + row..][..kw], &src[b + row..][..kw]);
+            pack_pair(x, y, &mut xy[2 * k..2 * (k + kw)]);
+        });
     }
 
     /// Gathers the receptive field of output pixel `pixel` (flat,
@@ -276,6 +279,11 @@ impl Field {
     /// column kind).
     #[inline(never)]
     fn gather<G: Gather>(&self, to: &G, src: &[i16], col: &mut [i16], pixel: usize) {
+        if let Some(start) = self.interior(pixel) {
+            let kw = self.kw;
+            self.interior_rows(|row, k| to.copy_groups(src, start + row, col, k, kw));
+            return;
+        }
         let Field {
             kh,
             kw,
@@ -293,17 +301,6 @@ impl Field {
         let kx0 = pw.saturating_sub(left);
         let kx1 = kw.min(input.width + pw - left);
         let mut k = 0;
-        if let Some(start) = self.interior(pixel) {
-            for ic in 0..input.channels {
-                let mut row = ic * plane + start;
-                for _ in 0..kh {
-                    to.copy_groups(src, row, col, k, kw);
-                    row += input.width;
-                    k += kw;
-                }
-            }
-            return;
-        }
         for ic in 0..input.channels {
             for ky in 0..kh {
                 if (ky0..ky1).contains(&ky) {
