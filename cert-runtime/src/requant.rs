@@ -50,28 +50,44 @@ pub(crate) fn requantize_checked(
 /// compute them once, and no value is shifted twice).
 #[inline(always)]
 pub(crate) fn requantize_centred(acc: i32, multiplier: i32, shift: u8, lo: i32, hi: i32) -> i32 {
-    let product = i64::from(acc) * i64::from(multiplier);
     if shift > 32 {
-        // The same value from the high word alone, in 32-bit arithmetic
-        // (what a 32-bit core computes cheaply): with `t = shift - 32` and
-        // `product = hi * 2^32 + lo`, `0 <= lo < 2^32`, adding `2^(shift-1)
-        // = 2^(t-1) * 2^32` leaves `lo` alone, and `floor((A * 2^32 + lo) /
-        // 2^shift) = floor(A / 2^t)` for the integer `A = hi + 2^(t-1)`
-        // because `lo / 2^32 < 1`. And `floor((hi + 2^(t-1)) / 2^t) =
-        // floor((floor(hi / 2^(t-1)) + 1) / 2)` (nested floors of positive
-        // divisors), two arithmetic shifts and an add. `|hi| <= 2^30`, so
-        // nothing overflows.
-        let (high, t) = ((product >> 32) as i32, u32::from(shift) - 33);
-        return (((high >> t) + 1) >> 1).max(lo).min(hi);
+        return requantize_narrow(acc, multiplier, shift, lo, hi);
     }
-    requantize_wide(product, shift, lo, hi)
+    requantize_wide(acc, multiplier, shift, lo, hi)
+}
+
+/// Whether every shift of a layer is narrow (`33..=62`): then
+/// [`requantize_narrow`] requantises all of its channels, and a loop over
+/// them needs no call to [`requantize_wide`] (whose registers it would
+/// otherwise have to save).
+pub(crate) fn all_narrow(shifts: &[u8]) -> bool {
+    shifts.iter().all(|&shift| shift > 32)
+}
+
+/// [`requantize_centred`] for a narrow shift, `33..=62` (and only there:
+/// below, `shift - 33` wraps).
+#[inline(always)]
+pub(crate) fn requantize_narrow(acc: i32, multiplier: i32, shift: u8, lo: i32, hi: i32) -> i32 {
+    // The same value from the high word of the product alone, in 32-bit
+    // arithmetic (one SMMUL on a 32-bit core): with `t = shift - 32` and
+    // `product = hi * 2^32 + lo`, `0 <= lo < 2^32`, adding `2^(shift-1) =
+    // 2^(t-1) * 2^32` leaves `lo` alone, and `floor((A * 2^32 + lo) /
+    // 2^shift) = floor(A / 2^t)` for the integer `A = hi + 2^(t-1)` because
+    // `lo / 2^32 < 1`. And `floor((hi + 2^(t-1)) / 2^t) = floor((floor(hi /
+    // 2^(t-1)) + 1) / 2)` (nested floors of positive divisors), two
+    // arithmetic shifts and an add. `|hi| <= 2^30`, so nothing overflows.
+    let high = ((i64::from(acc) * i64::from(multiplier)) >> 32) as i32;
+    let t = u32::from(shift) - 33;
+    (((high >> t) + 1) >> 1).max(lo).min(hi)
 }
 
 /// [`requantize_centred`] for `shift <= 32`, in 64-bit arithmetic: out of
-/// line, so that the common path's loops keep their values in registers.
+/// line, so that the common path's loops keep their values in registers
+/// (and compute only the product's high word).
 #[cold]
 #[inline(never)]
-fn requantize_wide(product: i64, shift: u8, lo: i32, hi: i32) -> i32 {
+fn requantize_wide(acc: i32, multiplier: i32, shift: u8, lo: i32, hi: i32) -> i32 {
+    let product = i64::from(acc) * i64::from(multiplier);
     let rounded = (product + (1i64 << (shift - 1))) >> shift;
     rounded.max(i64::from(lo)).min(i64::from(hi)) as i32
 }
@@ -171,6 +187,12 @@ mod tests {
                     requantize_centred(acc, m, shift, lo, hi),
                     i32::from(expected) - zero
                 );
+                if all_narrow(&[shift]) {
+                    assert_eq!(
+                        requantize_narrow(acc, m, shift, lo, hi),
+                        i32::from(expected) - zero
+                    );
+                }
             }
         }
     }

@@ -46,26 +46,28 @@ pub(crate) trait Sink<A: Copy> {
         }
     }
 
-    /// Takes the accumulators `(x, y)` of channels `channel..channel +
-    /// accs.len()` of two output pixels: outputs `first`, `first + step`,
-    /// ... get the `x`s and, when `both`, the outputs after each the `y`s.
-    /// What [`Sink::put`] does for each, which a sink may do with each
-    /// channel's parameters loaded once for both.
+    /// Takes the sums `(x, y)` of channels `channel..channel + sums.len()`
+    /// of two output pixels, without their `biases` (one per channel,
+    /// little-endian): outputs `first`, `first + step`, ... get the `x`s
+    /// and, when `both`, the outputs after each the `y`s. What
+    /// [`Sink::put`] does for each accumulator (sum plus bias), which a
+    /// sink may do with each channel's parameters loaded once for both.
     #[cfg(feature = "conv")]
     #[inline(always)]
     fn put_pairs(
         &mut self,
-        first: usize,
-        step: usize,
+        (first, step, both): (usize, usize, bool),
         channel: usize,
-        accs: &mut [(A, A)],
-        both: bool,
-    ) {
-        for (i, &(x, y)) in accs.iter().enumerate() {
-            let at = first + i * step;
-            self.put(at, channel + i, x);
+        biases: &[[u8; 4]],
+        sums: &mut [(A, A)],
+    ) where
+        A: From<i32> + core::ops::Add<Output = A>,
+    {
+        for (i, (&(x, y), b)) in sums.iter().zip(biases).enumerate() {
+            let (at, bias) = (first + i * step, A::from(i32::from_le_bytes(*b)));
+            self.put(at, channel + i, x + bias);
             if both {
-                self.put(at + 1, channel + i, y);
+                self.put(at + 1, channel + i, y + bias);
             }
         }
     }
@@ -213,18 +215,15 @@ impl Point {
         for (o, rows, biases) in runs(weights, fan_in, bias) {
             let acc = &mut acc[..rows.len() / fan_in];
             K::pair_rows(rows, fan_in, xy, acc);
-            // One pass per stage keeps each loop's values in registers.
-            for ((x, y), b) in acc.iter_mut().zip(biases) {
-                let bias = i32::from_le_bytes(*b);
-                (*x, *y) = (*x + bias, *y + bias);
-            }
+            // One pass per stage keeps each loop's values in registers;
+            // the sink adds the biases as it requantises.
             if whole != fan_in {
                 for ((x, y), row) in acc.iter_mut().zip(rows.chunks_exact(fan_in)) {
                     let (tx, ty) = pair_tail(&row[whole..], &xy[2 * whole..]);
                     (*x, *y) = (*x + tx, *y + ty);
                 }
             }
-            sink.put_pairs(first + o * step, step, o, acc, both);
+            sink.put_pairs((first + o * step, step, both), o, biases, acc);
         }
     }
 }

@@ -256,11 +256,7 @@ impl<'a, K: Kernels> Net<'a, K> {
         let (hidden, last) = self.split_last();
         for (i, layer) in hidden.iter().enumerate() {
             if let Output::Requantize(rq) = layer.params().output {
-                let mut sink = Requantized {
-                    out: &mut *dst,
-                    layout: self.layout(i + 1),
-                    rq,
-                };
+                let mut sink = Requantized::new(&mut *dst, self.layout(i + 1), rq);
                 self.run_layer::<Point, _>(i, src, col, &mut sink);
             }
             core::mem::swap(&mut src, &mut dst);
@@ -298,11 +294,7 @@ impl<'a, K: Kernels> Net<'a, K> {
         let (hidden, _) = self.split_last();
         for (i, layer) in hidden.iter().enumerate() {
             if let Output::Requantize(rq) = layer.params().output {
-                let mut sink = Requantized {
-                    out: &mut *ws.back,
-                    layout: self.layout(i + 1),
-                    rq,
-                };
+                let mut sink = Requantized::new(&mut *ws.back, self.layout(i + 1), rq);
                 self.run_layer::<Interval, _>(i, ws.front, ws.col, &mut sink);
             }
             core::mem::swap(&mut ws.front, &mut ws.back);

@@ -5,14 +5,30 @@ use cert_kernels::point_slot;
 
 use crate::layer::{Layout, ROWS_PER_CALL, Sink, Span};
 use crate::limits::MAX_CLASSES;
-use crate::requant::requantize_centred;
+use crate::requant::{all_narrow, requantize_centred, requantize_narrow};
 
 /// A hidden layer's output stage: requantises every accumulator (a point,
 /// or both bounds of an interval) into the next layer's input buffer.
 pub(crate) struct Requantized<'o, 'a> {
-    pub out: &'o mut [i16],
-    pub layout: Layout,
-    pub rq: Requantize<'a>,
+    out: &'o mut [i16],
+    layout: Layout,
+    rq: Requantize<'a>,
+    /// Whether every shift of the layer is narrow ([`all_narrow`]): read
+    /// once, by the first run of pairs (the loops that use it).
+    narrow: Option<bool>,
+}
+
+impl<'o, 'a> Requantized<'o, 'a> {
+    /// The output stage that requantises with `rq` into `out`, laid out as
+    /// `layout`.
+    pub fn new(out: &'o mut [i16], layout: Layout, rq: Requantize<'a>) -> Self {
+        Requantized {
+            out,
+            layout,
+            rq,
+            narrow: None,
+        }
+    }
 }
 
 impl Sink<i32> for Requantized<'_, '_> {
@@ -47,24 +63,25 @@ impl Sink<i32> for Requantized<'_, '_> {
         }
     }
 
-    /// [`Sink::put_pairs`] in two passes: requantise every pair in place
-    /// (one out-of-line loop, each channel's parameters loaded once for
-    /// both pixels), then store with the layout decided once.
+    /// [`Sink::put_pairs`] in two passes: add the biases and requantise
+    /// every pair in place (one out-of-line loop, each channel's parameters
+    /// loaded once for both pixels), then store with the layout decided
+    /// once.
     #[cfg(feature = "conv")]
     #[inline(always)]
     fn put_pairs(
         &mut self,
-        first: usize,
-        step: usize,
+        (first, step, both): (usize, usize, bool),
         channel: usize,
-        accs: &mut [(i32, i32)],
-        both: bool,
+        biases: &[[u8; 4]],
+        sums: &mut [(i32, i32)],
     ) {
-        requantize_pairs(&self.rq, channel, accs);
+        let narrow = *self.narrow.get_or_insert_with(|| all_narrow(self.rq.shift));
+        requantize_pairs(&self.rq, narrow, channel, biases, sums);
         let at = (first, step, usize::from(both));
         match self.layout {
-            Layout::Natural => store_pairs(self.out, accs, at, |i| i),
-            Layout::Packed => store_pairs(self.out, accs, at, point_slot),
+            Layout::Natural => store_pairs(self.out, sums, at, |i| i),
+            Layout::Packed => store_pairs(self.out, sums, at, point_slot),
         }
     }
 }
@@ -97,16 +114,33 @@ fn requantize_run(rq: &Requantize<'_>, channel: usize, accs: &[i32], values: &mu
     }
 }
 
-/// Every pair of `accs` (channels `channel..channel + accs.len()`)
-/// requantised in place, less the zero point. Out of line, so that its
-/// loop keeps the parameters in registers.
+/// Every pair of sums of `sums` (channels `channel..channel +
+/// sums.len()`) plus its channel's bias, requantised in place, less the
+/// zero point; with [`requantize_narrow`] where the layer's shifts are all
+/// `narrow`. Out of line, so that its loop keeps the parameters in
+/// registers.
 #[cfg(feature = "conv")]
 #[inline(never)]
-fn requantize_pairs(rq: &Requantize<'_>, channel: usize, accs: &mut [(i32, i32)]) {
-    let (params, lo, hi) = channel_params(rq, channel, accs.len());
-    for ((x, y), (m, shift)) in accs.iter_mut().zip(params) {
-        *x = requantize_centred(*x, m, shift, lo, hi);
-        *y = requantize_centred(*y, m, shift, lo, hi);
+fn requantize_pairs(
+    rq: &Requantize<'_>,
+    narrow: bool,
+    channel: usize,
+    biases: &[[u8; 4]],
+    sums: &mut [(i32, i32)],
+) {
+    let (params, lo, hi) = channel_params(rq, channel, sums.len());
+    let pairs = sums.iter_mut().zip(params).zip(biases);
+    let each = |requantize: fn(i32, i32, u8, i32, i32) -> i32| {
+        for (((x, y), (m, shift)), b) in pairs {
+            let bias = i32::from_le_bytes(*b);
+            *x = requantize(*x + bias, m, shift, lo, hi);
+            *y = requantize(*y + bias, m, shift, lo, hi);
+        }
+    };
+    if narrow {
+        each(requantize_narrow);
+    } else {
+        each(requantize_centred);
     }
 }
 

@@ -120,7 +120,8 @@ pub fn random_biases(rng: &mut StdRng, n: usize, fan_in: usize, input: Magnitude
 
 /// A per-channel requantisation stage whose outputs are neither all
 /// saturated nor all zero: real multiplier `U(0.5, 2) * TARGET_OUTPUT /
-/// input.accumulator(fan_in)`, optionally with a fused ReLU
+/// input.accumulator(fan_in)` (in some layers written with shifts of at
+/// most 32 for some or all channels), optionally with a fused ReLU
 /// (`min = zero_point`) and sometimes a lowered upper clamp.
 pub fn random_requantize(
     rng: &mut StdRng,
@@ -129,10 +130,21 @@ pub fn random_requantize(
     input: Magnitude,
     relu: bool,
 ) -> OwnedOutput {
+    // A third of the layers write some of their channels' multipliers with
+    // a shift of at most 32, another third all of them (fewer multiplier
+    // bits, about the same real scale): the requantisation's wide path,
+    // alone and mixed with the narrow one.
+    let wide_share = [0.0, 0.3, 1.0][rng.random_range(0..3)];
     let (multiplier, shift): (Vec<i32>, Vec<u8>) = (0..channels)
         .map(|_| {
             let real = rng.random_range(0.5..2.0) * TARGET_OUTPUT / input.accumulator(fan_in);
-            quantize_multiplier(real)
+            let (m, s) = quantize_multiplier(real);
+            let narrowing = if rng.random_bool(wide_share) {
+                s.saturating_sub(32)
+            } else {
+                0
+            };
+            (m >> narrowing, s - narrowing)
         })
         .unzip();
     let zero_point: i8 = if relu {
