@@ -1,7 +1,7 @@
 //! The contract every kernel set meets: [`Kernels`], and how a kernel
 //! reads a row.
 
-use crate::packed::whole_groups;
+use crate::packed::{QUAD, whole_groups};
 
 /// Row `o` of `weights` as the kernels read it: its whole groups, as far as
 /// `weights` holds them (a row it does not hold at all is empty).
@@ -30,9 +30,8 @@ pub trait Kernels {
     /// `o < out.len()`, over packed interval activations `cr`.
     fn interval_rows(weights: &[u8], fan_in: usize, cr: &[i16], out: &mut [(i32, i32)]);
 
-    /// `out[o] = (sum_k w[o][k] x[k], sum_k w[o][k] y[k])` for every
-    /// `o < out.len()`, over the packed pair `xy` of two point columns: one
-    /// weight pass for both columns (two output pixels per weight pass,
-    /// CMSIS-NN's convolution shape).
-    fn pair_rows(weights: &[u8], fan_in: usize, xy: &[i16], out: &mut [(i32, i32)]);
+    /// `out[o][c] = sum_k w[o][k] x_c[k]` for every `o < out.len()` and
+    /// every column `x_c` of the packed quad `q`: one weight pass for four
+    /// point columns (four output pixels of a convolution per weight pass).
+    fn quad_rows(weights: &[u8], fan_in: usize, q: &[i16], out: &mut [[i32; QUAD]]);
 }

@@ -41,9 +41,8 @@ mod scalar;
 pub use dsp::Dsp;
 pub use kernels::Kernels;
 pub use packed::{
-    GROUP, centre_slot, first_slot, interval_len, interval_tail, pack_intervals, pack_pair,
-    pack_points, pair_len, pair_tail, point_len, point_slot, point_tail, radius_slot, second_slot,
-    whole_groups,
+    GROUP, QUAD, centre_slot, interval_len, interval_tail, pack_intervals, pack_points, pack_quad,
+    point_len, point_slot, point_tail, quad_len, quad_slot, quad_tail, radius_slot, whole_groups,
 };
 pub use scalar::Scalar;
 

@@ -6,14 +6,14 @@
 //! `(w1, w3)`. Activations are therefore stored in groups of four as
 //! `x0 x2 x1 x3` ([`point_slot`]), and interval activations as eight values
 //! per group, `c0 c2 c1 c3 r0 r2 r1 r3` ([`centre_slot`], [`radius_slot`]).
-//! Two point columns that share their weights (two output pixels of a
-//! convolution) are stored as a *pair*, in the interval order: the first
-//! column where centres go and the second where radii go
-//! ([`first_slot`], [`second_slot`]), so that one weight load serves both.
+//! Four point columns that share their weights (four output pixels of a
+//! convolution) are stored as a *quad*: per group, each column's four
+//! values in the point order, column after column ([`quad_slot`]), so that
+//! one weight load serves all four.
 //!
 //! A kernel covers the whole groups of a row (`4 * (len / 4)` weights); the
 //! caller adds the last `len % 4` terms with [`point_tail`],
-//! [`interval_tail`] and [`pair_tail`], which read the partial last group
+//! [`interval_tail`] and [`quad_tail`], which read the partial last group
 //! in the same order.
 
 /// Values per group of the packed order.
@@ -44,16 +44,14 @@ pub const fn radius_slot(i: usize) -> usize {
     centre_slot(i) + GROUP
 }
 
-/// Slot of value `i` of the first column in a packed pair buffer.
-#[inline(always)]
-pub const fn first_slot(i: usize) -> usize {
-    centre_slot(i)
-}
+/// Point columns in a quad.
+pub const QUAD: usize = 4;
 
-/// Slot of value `i` of the second column in a packed pair buffer.
+/// Slot of value `i` of column `column` (`0..QUAD`) in a packed quad
+/// buffer: group after group, in each the columns one after the other.
 #[inline(always)]
-pub const fn second_slot(i: usize) -> usize {
-    radius_slot(i)
+pub const fn quad_slot(column: usize, i: usize) -> usize {
+    QUAD * (i & !(GROUP - 1)) + GROUP * column + lane(i)
 }
 
 /// `i16` elements of a packed point buffer of `n` values.
@@ -66,9 +64,9 @@ pub const fn interval_len(n: usize) -> usize {
     2 * point_len(n)
 }
 
-/// `i16` elements of a packed pair buffer of two columns of `n` values.
-pub const fn pair_len(n: usize) -> usize {
-    interval_len(n)
+/// `i16` elements of a packed quad buffer of four columns of `n` values.
+pub const fn quad_len(n: usize) -> usize {
+    QUAD * point_len(n)
 }
 
 /// Packs whole groups of natural-order values into point lanes:
@@ -85,16 +83,20 @@ pub fn pack_points(natural: &[i16], packed: &mut [i16]) {
     }
 }
 
-/// Packs whole groups of two natural-order point columns into a packed
-/// pair: value `k` of `x` to slot `first_slot(k)`, of `y` to
-/// `second_slot(k)` (checked by the tests), over the whole groups all
-/// three hold.
+/// Packs whole groups of four natural-order point columns into a packed
+/// quad: value `k` of column `c` to slot `quad_slot(c, k)` (checked by the
+/// tests), over the whole groups all five hold.
 #[inline(always)]
-pub fn pack_pair(x: &[i16], y: &[i16], xy: &mut [i16]) {
-    let ((x, _), (y, _)) = (x.as_chunks::<GROUP>(), y.as_chunks::<GROUP>());
-    let (xy, _) = xy.as_chunks_mut::<{ 2 * GROUP }>();
-    for ((x, y), p) in x.iter().zip(y).zip(xy) {
-        *p = [x[0], x[2], x[1], x[3], y[0], y[2], y[1], y[3]];
+pub fn pack_quad([a, b, c, d]: [&[i16]; QUAD], quad: &mut [i16]) {
+    let ((a, _), (b, _)) = (a.as_chunks::<GROUP>(), b.as_chunks::<GROUP>());
+    let ((c, _), (d, _)) = (c.as_chunks::<GROUP>(), d.as_chunks::<GROUP>());
+    let (quad, _) = quad.as_chunks_mut::<{ QUAD * GROUP }>();
+    let groups = a.iter().zip(b).zip(c).zip(d).zip(quad);
+    for ((((a, b), c), d), q) in groups {
+        *q = [
+            a[0], a[2], a[1], a[3], b[0], b[2], b[1], b[3], c[0], c[2], c[1], c[3], d[0], d[2],
+            d[1], d[3],
+        ];
     }
 }
 
@@ -132,29 +134,27 @@ pub fn point_tail(w: &[u8], x: &[i16]) -> i32 {
 /// `(sum w c, sum |w| r)`.
 #[inline]
 pub fn interval_tail(w: &[u8], cr: &[i16]) -> (i32, i32) {
-    two_column_tail(w, cr, i32::abs)
+    let (mut c, mut r) = (0i32, 0i32);
+    for (k, &w) in w.iter().enumerate() {
+        let w = i32::from(w as i8);
+        c = c.wrapping_add(w * i32::from(cr[centre_slot(k)]));
+        r = r.wrapping_add(w.abs() * i32::from(cr[radius_slot(k)]));
+    }
+    (c, r)
 }
 
 /// The terms of one group of a row (as [`point_tail`]) against the group
-/// of a packed pair `xy` that holds them: `(sum w x, sum w y)`.
+/// of a packed quad `q` that holds them: `sum w x` for each column `x`.
 #[inline]
-pub fn pair_tail(w: &[u8], xy: &[i16]) -> (i32, i32) {
-    two_column_tail(w, xy, |w| w)
-}
-
-/// `(sum w a, sum second(w) b)` over one group of two packed columns `ab`
-/// (an interval's centres and radii, or a pair's two columns, which share
-/// the layout: [`first_slot`] is [`centre_slot`], [`second_slot`] is
-/// [`radius_slot`]).
-#[inline(always)]
-fn two_column_tail(w: &[u8], ab: &[i16], second: impl Fn(i32) -> i32) -> (i32, i32) {
-    let (mut a, mut b) = (0i32, 0i32);
+pub fn quad_tail(w: &[u8], q: &[i16]) -> [i32; QUAD] {
+    let mut sums = [0i32; QUAD];
     for (k, &w) in w.iter().enumerate() {
         let w = i32::from(w as i8);
-        a = a.wrapping_add(w * i32::from(ab[first_slot(k)]));
-        b = b.wrapping_add(second(w) * i32::from(ab[second_slot(k)]));
+        for (column, sum) in sums.iter_mut().enumerate() {
+            *sum = sum.wrapping_add(w * i32::from(q[quad_slot(column, k)]));
+        }
     }
-    (a, b)
+    sums
 }
 
 #[cfg(test)]
@@ -175,10 +175,21 @@ mod tests {
                 assert_eq!(point_slot(i) / GROUP, i / GROUP);
                 assert_eq!(centre_slot(i) / (2 * GROUP), i / GROUP);
             }
+            let mut seen = [false; 256];
+            for i in 0..n {
+                for column in 0..QUAD {
+                    let slot = quad_slot(column, i);
+                    assert!(slot < quad_len(n));
+                    assert_eq!(slot / (QUAD * GROUP), i / GROUP);
+                    assert!(!seen[slot]);
+                    seen[slot] = true;
+                }
+            }
         }
         assert_eq!([0, 1, 2, 3].map(point_slot), [0, 2, 1, 3]);
         assert_eq!([4, 5, 6, 7].map(centre_slot), [8, 10, 9, 11]);
         assert_eq!([4, 5, 6, 7].map(radius_slot), [12, 14, 13, 15]);
+        assert_eq!([4, 5, 6, 7].map(|i| quad_slot(2, i)), [24, 26, 25, 27]);
     }
 
     #[test]
@@ -196,12 +207,14 @@ mod tests {
             assert_eq!(packed[centre_slot(i)], pairs[2 * i]);
             assert_eq!(packed[radius_slot(i)], pairs[2 * i + 1]);
         }
-        let (x, y): ([i16; 8], [i16; 8]) = (natural, natural.map(|v| -v));
-        let mut packed = [0; 16];
-        pack_pair(&x, &y, &mut packed);
-        for i in 0..8 {
-            assert_eq!(packed[first_slot(i)], x[i]);
-            assert_eq!(packed[second_slot(i)], y[i]);
+        let columns: [[i16; 8]; QUAD] =
+            core::array::from_fn(|c| natural.map(|v| v + 100 * c as i16));
+        let mut packed = [0; QUAD * 8];
+        pack_quad(columns.each_ref().map(|c| &c[..]), &mut packed);
+        for (c, column) in columns.iter().enumerate() {
+            for (i, &v) in column.iter().enumerate() {
+                assert_eq!(packed[quad_slot(c, i)], v);
+            }
         }
     }
 }

@@ -5,7 +5,7 @@
 #![forbid(unsafe_code)]
 
 use crate::kernels::{Kernels, row};
-use crate::packed::{GROUP, centre_slot, point_slot};
+use crate::packed::{GROUP, QUAD, point_slot};
 
 /// Portable kernels, the reference the DSP ones are checked against.
 #[derive(Debug, Clone, Copy)]
@@ -36,31 +36,34 @@ impl Scalar {
         // radii, `GROUP` further) holds value `centre_slot(j)`.
         // Two passes (centres, then radii) vectorise where one does not.
         (
-            Scalar::lanes(w, cr, 0, |w| i32::from(w as i8)),
-            Scalar::lanes(w, cr, GROUP, |w| i32::from((w as i8).unsigned_abs())),
+            Scalar::lanes(w, (cr, 2), 0, |w| i32::from(w as i8)),
+            Scalar::lanes(w, (cr, 2), 1, |w| i32::from((w as i8).unsigned_abs())),
         )
     }
 
-    /// `(sum_k w[k] x[k], sum_k w[k] y[k])` over the whole groups `w` and
-    /// the pair `xy` both hold (a pair is laid out as an interval).
+    /// `sum_k w[k] x[k]` for each column `x` of the quad `q`, over the
+    /// whole groups `w` and `q` both hold.
     #[inline]
-    pub(crate) fn pair(w: &[u8], xy: &[i16]) -> (i32, i32) {
-        let signed = |w: u8| i32::from(w as i8);
-        (
-            Scalar::lanes(w, xy, 0, signed),
-            Scalar::lanes(w, xy, GROUP, signed),
-        )
+    pub(crate) fn quad(w: &[u8], q: &[i16]) -> [i32; QUAD] {
+        core::array::from_fn(|column| Scalar::lanes(w, (q, QUAD), column, |w| i32::from(w as i8)))
     }
 
-    /// `sum_k weight(w[k]) v[k]` where `v` is the half at `half` of every
-    /// `2 * GROUP` interval (or pair) group, one partial sum per lane.
+    /// `sum_k weight(w[k]) v[k]` where `v` is column `column` of `columns`
+    /// columns packed group by group (an interval's centres or radii, or a
+    /// column of a quad), one partial sum per lane.
     #[inline(always)]
-    fn lanes(w: &[u8], cr: &[i16], half: usize, weight: impl Fn(u8) -> i32) -> i32 {
+    fn lanes(
+        w: &[u8],
+        (packed, columns): (&[i16], usize),
+        column: usize,
+        weight: impl Fn(u8) -> i32,
+    ) -> i32 {
         let mut lanes = [0i32; GROUP];
-        for (w, cr) in w.chunks_exact(GROUP).zip(cr.chunks_exact(2 * GROUP)) {
+        let groups = packed.chunks_exact(columns * GROUP);
+        for (w, group) in w.chunks_exact(GROUP).zip(groups) {
             for (j, lane) in lanes.iter_mut().enumerate() {
-                let v = i32::from(cr[half + j]);
-                *lane = lane.wrapping_add(weight(w[centre_slot(j)]) * v);
+                let v = i32::from(group[GROUP * column + j]);
+                *lane = lane.wrapping_add(weight(w[point_slot(j)]) * v);
             }
         }
         lanes.iter().fold(0i32, |a, &l| a.wrapping_add(l))
@@ -83,9 +86,9 @@ impl Kernels for Scalar {
     }
 
     #[inline]
-    fn pair_rows(weights: &[u8], fan_in: usize, xy: &[i16], out: &mut [(i32, i32)]) {
+    fn quad_rows(weights: &[u8], fan_in: usize, q: &[i16], out: &mut [[i32; QUAD]]) {
         for (o, slot) in out.iter_mut().enumerate() {
-            *slot = Scalar::pair(row(weights, fan_in, o), xy);
+            *slot = Scalar::quad(row(weights, fan_in, o), q);
         }
     }
 }

@@ -6,8 +6,8 @@
 //! (`boards/mps2-an386`'s `kernels` program, run in QEMU by the tests).
 
 use cert_kernels::{
-    Kernels, Scalar, centre_slot, first_slot, interval_len, interval_tail, pair_len, pair_tail,
-    point_len, point_slot, point_tail, radius_slot, second_slot, whole_groups,
+    Kernels, QUAD, Scalar, centre_slot, interval_len, interval_tail, point_len, point_slot,
+    point_tail, quad_len, quad_slot, quad_tail, radius_slot, whole_groups,
 };
 use proptest::prelude::*;
 
@@ -28,11 +28,12 @@ fn pack_interval(c: &[i16], r: &[i16]) -> Vec<i16> {
     packed
 }
 
-fn pack_pair(x: &[i16], y: &[i16]) -> Vec<i16> {
-    let mut packed = vec![0; pair_len(x.len())];
-    for (i, (&x, &y)) in x.iter().zip(y).enumerate() {
-        packed[first_slot(i)] = x;
-        packed[second_slot(i)] = y;
+fn pack_quad(columns: &[Vec<i16>; QUAD]) -> Vec<i16> {
+    let mut packed = vec![0; quad_len(columns[0].len())];
+    for (c, column) in columns.iter().enumerate() {
+        for (i, &v) in column.iter().enumerate() {
+            packed[quad_slot(c, i)] = v;
+        }
     }
     packed
 }
@@ -115,21 +116,30 @@ proptest! {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
 
-    /// Two columns at once: each is its natural dot product, and each
+    /// Four columns at once: each is its natural dot product, and each
     /// equals the point kernel on that column alone.
     #[test]
-    fn the_pair_kernel_is_two_natural_dot_products((fan_in, rows, w, x, y) in rows_case()) {
-        let packed = pack_pair(&x, &y);
+    fn the_quad_kernel_is_four_natural_dot_products(
+        (fan_in, rows, w, x, _) in rows_case(),
+        shuffle in prop::collection::vec(activation(), 70),
+    ) {
+        // Four different columns: `x`, and three drawn from `shuffle`.
+        let columns: [Vec<i16>; QUAD] = core::array::from_fn(|c| match c {
+            0 => x.clone(),
+            _ => shuffle.iter().cycle().skip(7 * c).take(fan_in).copied().collect(),
+        });
+        let packed = pack_quad(&columns);
         let whole = whole_groups(fan_in);
-        let mut out = vec![(0, 0); rows];
-        Scalar::pair_rows(&w, fan_in, &packed, &mut out);
-        let mut alone = vec![0; rows];
-        Scalar::dot_rows(&w, fan_in, &pack_point(&x), &mut alone);
-        for (o, row) in w.chunks_exact(fan_in.max(1)).enumerate().take(rows) {
-            prop_assert_eq!(out[o].0, alone[o]);
-            let (tail_x, tail_y) = pair_tail(&row[whole..], &packed[2 * whole..]);
-            prop_assert_eq!(out[o].0 + tail_x, natural_dot(row, &x));
-            prop_assert_eq!(out[o].1 + tail_y, natural_dot(row, &y));
+        let mut out = vec![[0; QUAD]; rows];
+        Scalar::quad_rows(&w, fan_in, &packed, &mut out);
+        for (c, column) in columns.iter().enumerate() {
+            let mut alone = vec![0; rows];
+            Scalar::dot_rows(&w, fan_in, &pack_point(column), &mut alone);
+            for (o, row) in w.chunks_exact(fan_in.max(1)).enumerate().take(rows) {
+                prop_assert_eq!(out[o][c], alone[o]);
+                let tail = quad_tail(&row[whole..], &packed[QUAD * whole..]);
+                prop_assert_eq!(out[o][c] + tail[c], natural_dot(row, column));
+            }
         }
     }
 }
@@ -149,10 +159,10 @@ fn kernels_stop_at_what_the_arguments_hold() {
     let mut out = [(7, 7); 2];
     Scalar::interval_rows(&w, 12, &cr, &mut out);
     assert_eq!(out, [(4, 4), (0, 0)]);
-    let xy = pack_pair(&[1; 4], &[-1; 4]);
-    let mut out = [(7, 7); 2];
-    Scalar::pair_rows(&w, 12, &xy, &mut out);
-    assert_eq!(out, [(4, -4), (0, 0)]);
-    Scalar::pair_rows(&w, 0, &xy, &mut out);
-    assert_eq!(out, [(0, 0), (0, 0)]);
+    let q = pack_quad(&[vec![1; 4], vec![-1; 4], vec![2; 4], vec![0; 4]]);
+    let mut out = [[7; QUAD]; 2];
+    Scalar::quad_rows(&w, 12, &q, &mut out);
+    assert_eq!(out, [[4, -4, 8, 0], [0; QUAD]]);
+    Scalar::quad_rows(&w, 0, &q, &mut out);
+    assert_eq!(out, [[0; QUAD]; 2]);
 }

@@ -27,9 +27,9 @@
 //! any offset of a model file in flash. Activations are read with `LDRD` /
 //! `LDM`, which need word alignment: the wrappers check it and fall back to
 //! Rust sums one group at a time otherwise (the runtime always aligns its
-//! buffers), as they do for rows shorter than two groups. Each loop
-//! covers two groups of four weights per iteration; an odd last group is
-//! added in Rust.
+//! buffers), as they do for rows shorter than the loop's step. The point
+//! and interval loops cover two groups of four weights per iteration (an
+//! odd last group is added in Rust), the quad loop one.
 #![allow(unsafe_code)]
 
 use core::arch::asm;
@@ -201,57 +201,62 @@ pub(super) unsafe fn interval_loop(w: *const u8, cr: *const i16, pairs: usize) -
     (mid, rad)
 }
 
-/// One row against a pair of point columns: `pairs` iterations of two
-/// groups, each weight load and sign extension serving both columns (the
-/// two-pixel shape of CMSIS-NN's convolutions).
+/// One row against a quad of point columns: `groups` iterations of one
+/// group, each weight load and sign extension serving all four columns
+/// (four output pixels per weight pass); the four sums go to `out`.
 ///
 /// # Safety
 ///
-/// `pairs >= 1`; `w` points to `8 * pairs` readable bytes; `xy` points to
-/// `16 * pairs` readable, word-aligned `i16`s.
+/// `groups >= 1`; `w` points to `4 * groups` readable bytes; `q` points to
+/// `16 * groups` readable, word-aligned `i16`s.
 #[inline(always)]
-pub(super) unsafe fn columns_loop(w: *const u8, xy: *const i16, pairs: usize) -> (i32, i32) {
-    let (mut a0, mut a1) = (0i32, 0i32);
-    // SAFETY: the loop runs `pairs` times and reads 8 bytes of `w` and 32
-    // bytes (16 elements) of `xy` per iteration, within what the caller
-    // guarantees. `xy` is word-aligned for LDM, whose register list r2-r5
-    // receives the group's words in address order: (x0, x2), (x1, x3) of
-    // the first column, then of the second. Only the named registers and
-    // the flags are written; no stack, no stores.
+pub(super) unsafe fn quad_loop(w: *const u8, q: *const i16, groups: usize, out: &mut [i32; 4]) {
+    // SAFETY: the sums start at zero; the loop runs `groups` times and
+    // reads 4 bytes of `w` and 32 bytes (16 elements) of `q` per iteration,
+    // within what the caller guarantees. `q` is word-aligned for LDRD,
+    // which reads each column's two lane words of the group in turn: (x0,
+    // x2), (x1, x3). The only memory written is `out`, four `i32`s at a
+    // word-aligned address (a `&mut [i32; 4]`); otherwise only the named
+    // registers and the flags are written, and no stack.
     unsafe {
         asm!(
+            "mov {a0}, #0",
+            "mov {a1}, #0",
+            "mov {a2}, #0",
+            "mov {a3}, #0",
             "2:",
             "ldr {w}, [{pw}], #4",
-            "ldm {p}!, {{r2, r3, r4, r5}}",
             "sxtb16 {t}, {w}",
-            "smlad {a0}, {t}, r2, {a0}",
-            "smlad {a1}, {t}, r4, {a1}",
-            "sxtb16 {t}, {w}, ror #8",
-            "smlad {a0}, {t}, r3, {a0}",
-            "smlad {a1}, {t}, r5, {a1}",
-            "ldr {w}, [{pw}], #4",
-            "ldm {p}!, {{r2, r3, r4, r5}}",
-            "sxtb16 {t}, {w}",
-            "smlad {a0}, {t}, r2, {a0}",
-            "smlad {a1}, {t}, r4, {a1}",
-            "sxtb16 {t}, {w}, ror #8",
-            "smlad {a0}, {t}, r3, {a0}",
-            "smlad {a1}, {t}, r5, {a1}",
+            "sxtb16 {w}, {w}, ror #8",
+            "ldrd {x02}, {x13}, [{p}], #8",
+            "smlad {a0}, {t}, {x02}, {a0}",
+            "smlad {a0}, {w}, {x13}, {a0}",
+            "ldrd {x02}, {x13}, [{p}], #8",
+            "smlad {a1}, {t}, {x02}, {a1}",
+            "smlad {a1}, {w}, {x13}, {a1}",
+            "ldrd {x02}, {x13}, [{p}], #8",
+            "smlad {a2}, {t}, {x02}, {a2}",
+            "smlad {a2}, {w}, {x13}, {a2}",
+            "ldrd {x02}, {x13}, [{p}], #8",
+            "smlad {a3}, {t}, {x02}, {a3}",
+            "smlad {a3}, {w}, {x13}, {a3}",
             "subs {n}, {n}, #1",
             "bne 2b",
+            "strd {a0}, {a1}, [{o}]",
+            "strd {a2}, {a3}, [{o}, #8]",
             pw = inout(reg) w => _,
-            p = inout(reg) xy => _,
-            n = inout(reg) pairs => _,
+            p = inout(reg) q => _,
+            n = inout(reg) groups => _,
+            o = in(reg) out.as_mut_ptr(),
             w = out(reg) _,
             t = out(reg) _,
-            a0 = inout(reg) a0,
-            a1 = inout(reg) a1,
-            out("r2") _,
-            out("r3") _,
-            out("r4") _,
-            out("r5") _,
-            options(nostack, readonly),
+            x02 = out(reg) _,
+            x13 = out(reg) _,
+            a0 = out(reg) _,
+            a1 = out(reg) _,
+            a2 = out(reg) _,
+            a3 = out(reg) _,
+            options(nostack),
         );
     }
-    (a0, a1)
 }

@@ -2,7 +2,7 @@
 //! SMLAD, four int8 weights per load. The crate's only `unsafe` code
 //! (README, "Where `unsafe` lives", lists the boards' few blocks): the four
 //! `asm!` loops of [`asm`], called only from the three safe kernels here
-//! (`dot_rows`, `interval_rows` and `pair_rows`), which check every length
+//! (`dot_rows`, `interval_rows` and `quad_rows`), which check every length
 //! and the alignment of the activations once per call, and fall back to
 //! Rust sums one group at a time where a loop cannot run. Why the loops'
 //! sums are exact, and equal [`Scalar`](crate::Scalar)'s, is argued in
@@ -11,10 +11,10 @@
 
 mod asm;
 
-use asm::{columns_loop, interval_loop, pair_loop, row_loop};
+use asm::{interval_loop, pair_loop, quad_loop, row_loop};
 
 use crate::kernels::{Kernels, row};
-use crate::packed::{GROUP, interval_tail, pair_tail, point_tail};
+use crate::packed::{GROUP, QUAD, interval_tail, point_tail, quad_tail};
 
 /// ARMv7E-M DSP kernels (SXTB16, SMLAD), bit-identical to [`Scalar`](crate::Scalar).
 #[derive(Debug, Clone, Copy)]
@@ -74,6 +74,11 @@ fn add_pairs(a: (i32, i32), b: (i32, i32)) -> (i32, i32) {
     (a.0.wrapping_add(b.0), a.1.wrapping_add(b.1))
 }
 
+/// Adds quads of sums modulo 2^32.
+fn add_quads(a: [i32; QUAD], b: [i32; QUAD]) -> [i32; QUAD] {
+    core::array::from_fn(|c| a[c].wrapping_add(b[c]))
+}
+
 /// True when `weights` holds `rows` rows of `fan_in` and `activations`
 /// holds `per_weight` elements per weight of the rows' whole groups.
 fn fits(
@@ -115,7 +120,7 @@ impl Kernels for Dsp {
             // SAFETY: as above, for the one row `r0`.
             *last = unsafe { row_loop(r0.as_ptr(), x.as_ptr(), split.pairs) };
         }
-        // The odd last group in a pass of its own, as in `two_column_rows`.
+        // The odd last group in a pass of its own, as in `interval_rows`.
         if split.odd {
             let done = split.done();
             for (slot, row) in out.iter_mut().zip(weights.chunks_exact(fan_in)) {
@@ -127,50 +132,48 @@ impl Kernels for Dsp {
 
     #[inline(never)]
     fn interval_rows(weights: &[u8], fan_in: usize, cr: &[i16], out: &mut [(i32, i32)]) {
-        two_column_rows((weights, fan_in), cr, out, interval_loop, interval_tail);
+        let split = Split::of(fan_in);
+        if split.pairs == 0 || !fits(weights, fan_in, out.len(), cr, 2) {
+            for (o, slot) in out.iter_mut().enumerate() {
+                let row = (weights, fan_in, o);
+                *slot = row_by_groups(row, cr, 2 * GROUP, interval_tail, add_pairs, (0, 0));
+            }
+            return;
+        }
+        for (slot, row) in out.iter_mut().zip(weights.chunks_exact(fan_in)) {
+            // SAFETY: `fits` checked that the row holds `fan_in >= 8 *
+            // pairs` bytes and that `cr` is word-aligned with at least `16 *
+            // pairs` elements; `pairs >= 1`.
+            *slot = unsafe { interval_loop(row.as_ptr(), cr.as_ptr(), split.pairs) };
+        }
+        // The odd last group in a pass of its own: the loop above then keeps
+        // its values in registers.
+        if split.odd {
+            let done = split.done();
+            for (slot, row) in out.iter_mut().zip(weights.chunks_exact(fan_in)) {
+                *slot = add_pairs(
+                    *slot,
+                    interval_tail(&row[done..done + GROUP], &cr[2 * done..]),
+                );
+            }
+        }
     }
 
     #[inline(never)]
-    fn pair_rows(weights: &[u8], fan_in: usize, xy: &[i16], out: &mut [(i32, i32)]) {
-        two_column_rows((weights, fan_in), xy, out, columns_loop, pair_tail);
-    }
-}
-
-/// The two-column kernels, `interval_rows` and `pair_rows`: `out[o]` is
-/// row `o`'s two sums over the packed columns `ab` (an interval's centres
-/// and radii, or a pair's two point columns, laid out alike), from
-/// `asm_loop` over the pairs of groups and `tail` over an odd last group.
-/// `asm_loop` is [`interval_loop`] or [`columns_loop`], whose contracts
-/// are the same; `tail` is the group sum of the same two columns.
-#[inline(always)]
-fn two_column_rows(
-    (weights, fan_in): (&[u8], usize),
-    ab: &[i16],
-    out: &mut [(i32, i32)],
-    asm_loop: unsafe fn(*const u8, *const i16, usize) -> (i32, i32),
-    tail: fn(&[u8], &[i16]) -> (i32, i32),
-) {
-    let split = Split::of(fan_in);
-    if split.pairs == 0 || !fits(weights, fan_in, out.len(), ab, 2) {
-        for (o, slot) in out.iter_mut().enumerate() {
-            let row = (weights, fan_in, o);
-            *slot = row_by_groups(row, ab, 2 * GROUP, tail, add_pairs, (0, 0));
+    fn quad_rows(weights: &[u8], fan_in: usize, q: &[i16], out: &mut [[i32; QUAD]]) {
+        let groups = fan_in / GROUP;
+        if groups == 0 || !fits(weights, fan_in, out.len(), q, QUAD) {
+            for (o, slot) in out.iter_mut().enumerate() {
+                let row = (weights, fan_in, o);
+                *slot = row_by_groups(row, q, QUAD * GROUP, quad_tail, add_quads, [0; QUAD]);
+            }
+            return;
         }
-        return;
-    }
-    for (slot, row) in out.iter_mut().zip(weights.chunks_exact(fan_in)) {
-        // SAFETY: `fits` checked that the row holds `fan_in >= 8 * pairs`
-        // bytes and that `ab` is word-aligned with at least `16 * pairs`
-        // elements; `pairs >= 1`. That is the contract of both loops
-        // `asm_loop` can be.
-        *slot = unsafe { asm_loop(row.as_ptr(), ab.as_ptr(), split.pairs) };
-    }
-    // The odd last group in a pass of its own: the loop above then keeps
-    // its values in registers.
-    if split.odd {
-        let done = split.done();
         for (slot, row) in out.iter_mut().zip(weights.chunks_exact(fan_in)) {
-            *slot = add_pairs(*slot, tail(&row[done..done + GROUP], &ab[2 * done..]));
+            // SAFETY: `fits` checked that the row holds `fan_in >= 4 *
+            // groups` bytes and that `q` is word-aligned with at least `16 *
+            // groups` elements; `groups >= 1`.
+            unsafe { quad_loop(row.as_ptr(), q.as_ptr(), groups, slot) };
         }
     }
 }

@@ -1,15 +1,15 @@
 //! 2-D convolution, CHW layout, weights `[out][in][kh][kw]`, zero padding,
 //! computed as im2col: the receptive field of one output pixel is gathered
 //! into a packed column, and every output channel is one long dot product
-//! with it. Inference gathers two pixels at a time into a packed pair, so
-//! that each weight is loaded once for both (CMSIS-NN's shape); intervals,
-//! twice the values already, gather one.
+//! with it. Inference gathers four pixels at a time into a packed quad, so
+//! that each weight is loaded once for all four; intervals, twice the
+//! values already, gather one.
 //!
 //! Padding is zero in real terms, which is zero in the zero-point-shifted
 //! activations the kernels read.
 
 use cert_kernels::{
-    GROUP, Kernels, centre_slot, first_slot, pack_intervals, pack_pair, radius_slot, second_slot,
+    GROUP, Kernels, QUAD, centre_slot, pack_intervals, pack_quad, quad_slot, radius_slot,
     whole_groups,
 };
 
@@ -37,7 +37,7 @@ pub(crate) fn output_shape(layer: &Conv2d<'_>, input: Shape) -> Option<Shape> {
 }
 
 /// Writes gathered values into a packed column: an interval column, or
-/// one of the two point columns of a pair.
+/// one of the four point columns of a quad.
 pub(crate) trait Gather {
     /// Writes real zero (zero padding) to values `to..to + len` of `col`.
     fn zero_run(&self, col: &mut [i16], to: usize, len: usize);
@@ -89,36 +89,21 @@ impl Gather for Interval {
     }
 }
 
-/// One point column of a packed pair: the first (`second: false`, where
-/// an interval's centres go) or the second (where its radii go).
-pub(crate) struct PairColumn {
-    second: bool,
-}
+/// One point column of a packed quad: column `0..QUAD`.
+pub(crate) struct QuadColumn(usize);
 
-impl PairColumn {
-    /// Slot of value `k`.
-    #[inline(always)]
-    fn slot(&self, k: usize) -> usize {
-        if self.second {
-            second_slot(k)
-        } else {
-            first_slot(k)
-        }
-    }
-}
-
-impl Gather for PairColumn {
+impl Gather for QuadColumn {
     #[inline(always)]
     fn zero_run(&self, col: &mut [i16], to: usize, len: usize) {
         for k in to..to + len {
-            col[self.slot(k)] = 0;
+            col[quad_slot(self.0, k)] = 0;
         }
     }
 
     #[inline(always)]
     fn copy_run(&self, src: &[i16], from: usize, col: &mut [i16], to: usize, len: usize) {
         for (k, &v) in (to..).zip(&src[from..from + len]) {
-            col[self.slot(k)] = v;
+            col[quad_slot(self.0, k)] = v;
         }
     }
 }
@@ -146,35 +131,26 @@ pub(crate) fn run_intervals<K: Kernels, S: Sink<Span>>(
     }
 }
 
-/// [`run_intervals`] for inference, two pixels at a time into the packed pair `xy`
-/// (`2 * layer.fan_in()` values); an odd last pixel is gathered into both
-/// columns and put once.
-pub(crate) fn run_pairs<K: Kernels, S: Sink<i32>>(
+/// [`run_intervals`] for inference, four pixels at a time into the packed
+/// quad `q` (`QUAD * layer.fan_in()` values); where fewer than four are
+/// left, the last one fills the rest of the quad.
+pub(crate) fn run_quads<K: Kernels, S: Sink<i32>>(
     layer: &Conv2d<'_>,
     input: Shape,
     output: Shape,
     src: &[i16],
-    xy: &mut [i16],
+    q: &mut [i16],
     sink: &mut S,
 ) {
     let params = &layer.params;
     let field = Field::of(layer, input, output);
     let pixels = output.height * output.width;
-    let mut acc = [(0, 0); ROWS_PER_CALL];
-    for pixel in (0..pixels).step_by(2) {
-        let both = pixel + 1 < pixels;
-        let second = if both { pixel + 1 } else { pixel };
-        field.gather_pair(src, xy, pixel, second);
-        Point::pair_rows::<K, S>(
-            params.weights,
-            field.fan_in,
-            params.bias,
-            (xy, &mut acc),
-            sink,
-            pixel,
-            pixels,
-            both,
-        );
+    let mut acc = [[0; QUAD]; ROWS_PER_CALL];
+    for first in (0..pixels).step_by(QUAD) {
+        let last = (pixels - 1 - first).min(QUAD - 1);
+        field.gather_quad(src, q, core::array::from_fn(|j| first + j.min(last)));
+        let layer = (params.weights, field.fan_in, params.bias);
+        Point::quad_rows::<K, S>(layer, (q, &mut acc), sink, (first, pixels, last));
     }
 }
 
@@ -257,20 +233,22 @@ impl Field {
         }
     }
 
-    /// Gathers the receptive fields of output pixels `first` and `second`
-    /// into the two columns of the packed pair `xy`: both in one pass where
-    /// both are interior, else one column at a time (out of line: one copy).
+    /// Gathers the receptive fields of the four output `pixels` into the
+    /// columns of the packed quad `q`: all in one pass where all are
+    /// interior, else one column at a time (out of line: one copy).
     #[inline(never)]
-    fn gather_pair(&self, src: &[i16], xy: &mut [i16], first: usize, second: usize) {
-        let (Some(a), Some(b)) = (self.interior(first), self.interior(second)) else {
-            self.gather(&PairColumn { second: false }, src, xy, first);
-            self.gather(&PairColumn { second: true }, src, xy, second);
+    fn gather_quad(&self, src: &[i16], q: &mut [i16], pixels: [usize; QUAD]) {
+        let [Some(a), Some(b), Some(c), Some(d)] = pixels.map(|p| self.interior(p)) else {
+            for (column, pixel) in pixels.into_iter().enumerate() {
+                self.gather(&QuadColumn(column), src, q, pixel);
+            }
             return;
         };
         let kw = self.kw;
         self.interior_rows(|row, k| {
-            let (x, y) = (&src[a + row..][..kw], &src[b + row..][..kw]);
-            pack_pair(x, y, &mut xy[2 * k..2 * (k + kw)]);
+            let window = |start: usize| &src[start + row..][..kw];
+            let columns = [window(a), window(b), window(c), window(d)];
+            pack_quad(columns, &mut q[QUAD * k..QUAD * (k + kw)]);
         });
     }
 

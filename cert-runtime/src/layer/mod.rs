@@ -18,9 +18,9 @@ pub(crate) mod dense;
 pub(crate) use buffer::Layout;
 pub use buffer::Shape;
 
-#[cfg(feature = "conv")]
-use cert_kernels::pair_tail;
 use cert_kernels::{Kernels, interval_tail, point_tail, whole_groups};
+#[cfg(feature = "conv")]
+use cert_kernels::{QUAD, quad_tail};
 
 #[cfg(feature = "conv")]
 use crate::format::Conv2d;
@@ -46,28 +46,28 @@ pub(crate) trait Sink<A: Copy> {
         }
     }
 
-    /// Takes the sums `(x, y)` of channels `channel..channel + sums.len()`
-    /// of two output pixels, without their `biases` (one per channel,
-    /// little-endian): outputs `first`, `first + step`, ... get the `x`s
-    /// and, when `both`, the outputs after each the `y`s. What
-    /// [`Sink::put`] does for each accumulator (sum plus bias), which a
-    /// sink may do with each channel's parameters loaded once for both.
+    /// Takes the sums of channels `channel..channel + sums.len()` of four
+    /// output pixels, without their `biases` (one per channel,
+    /// little-endian): column `j` of each quad of sums is output `first +
+    /// i * step + j` of the run's channel `i`, for `j <= last` (columns past
+    /// `last` repeat pixel `last`). What [`Sink::put`] does for each
+    /// accumulator (sum plus bias), which a sink may do with each channel's
+    /// parameters loaded once for all four.
     #[cfg(feature = "conv")]
     #[inline(always)]
-    fn put_pairs(
+    fn put_quads(
         &mut self,
-        (first, step, both): (usize, usize, bool),
+        (first, step, last): (usize, usize, usize),
         channel: usize,
         biases: &[[u8; 4]],
-        sums: &mut [(A, A)],
+        sums: &mut [[A; QUAD]],
     ) where
         A: From<i32> + core::ops::Add<Output = A>,
     {
-        for (i, (&(x, y), b)) in sums.iter().zip(biases).enumerate() {
+        for (i, (quad, b)) in sums.iter().zip(biases).enumerate() {
             let (at, bias) = (first + i * step, A::from(i32::from_le_bytes(*b)));
-            self.put(at, channel + i, x + bias);
-            if both {
-                self.put(at + 1, channel + i, y + bias);
+            for (j, &sum) in quad.iter().enumerate().take(last + 1) {
+                self.put(at + j, channel + i, sum + bias);
             }
         }
     }
@@ -189,41 +189,38 @@ impl Domain for Point {
         col: &mut [i16],
         sink: &mut S,
     ) {
-        conv::run_pairs::<K, S>(layer, input, output, src, col, sink);
+        conv::run_quads::<K, S>(layer, input, output, src, col, sink);
     }
 }
 
 impl Point {
-    /// [`Domain::rows`] against a packed pair of columns `xy` (two output
-    /// pixels, `first` and `first + 1`): one weight pass for both, its sums
-    /// in `acc` (the caller's, so that it is not cleared per pair). Only
-    /// the first pixel's outputs are put unless `both`.
+    /// [`Domain::rows`] against a packed quad `q` of four columns (output
+    /// pixels `first..=first + last`, repeated past `last`): one weight pass
+    /// for all four, its sums in `acc` (the caller's, so that it is not
+    /// cleared per quad).
     #[cfg(feature = "conv")]
     #[inline(never)]
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn pair_rows<K: Kernels, S: Sink<i32>>(
-        weights: &[u8],
-        fan_in: usize,
-        bias: &[u8],
-        (xy, acc): (&[i16], &mut [(i32, i32); ROWS_PER_CALL]),
+    pub(crate) fn quad_rows<K: Kernels, S: Sink<i32>>(
+        (weights, fan_in, bias): (&[u8], usize, &[u8]),
+        (q, acc): (&[i16], &mut [[i32; QUAD]; ROWS_PER_CALL]),
         sink: &mut S,
-        first: usize,
-        step: usize,
-        both: bool,
+        (first, step, last): (usize, usize, usize),
     ) {
         let whole = whole_groups(fan_in);
         for (o, rows, biases) in runs(weights, fan_in, bias) {
             let acc = &mut acc[..rows.len() / fan_in];
-            K::pair_rows(rows, fan_in, xy, acc);
+            K::quad_rows(rows, fan_in, q, acc);
             // One pass per stage keeps each loop's values in registers;
             // the sink adds the biases as it requantises.
             if whole != fan_in {
-                for ((x, y), row) in acc.iter_mut().zip(rows.chunks_exact(fan_in)) {
-                    let (tx, ty) = pair_tail(&row[whole..], &xy[2 * whole..]);
-                    (*x, *y) = (*x + tx, *y + ty);
+                for (sums, row) in acc.iter_mut().zip(rows.chunks_exact(fan_in)) {
+                    let tails = quad_tail(&row[whole..], &q[QUAD * whole..]);
+                    for (sum, tail) in sums.iter_mut().zip(tails) {
+                        *sum += tail;
+                    }
                 }
             }
-            sink.put_pairs((first + o * step, step, both), o, biases, acc);
+            sink.put_quads((first + o * step, step, last), o, biases, acc);
         }
     }
 }

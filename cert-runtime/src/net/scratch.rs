@@ -22,8 +22,8 @@ pub(crate) struct ScratchPlan {
 }
 
 /// The buffers of one inference: two packed activation buffers the layers
-/// ping-pong between, and one packed pair of columns for the convolutions
-/// (two output pixels at a time).
+/// ping-pong between, and one packed quad of columns for the convolutions
+/// (four output pixels at a time).
 pub(crate) struct PointBuffers<'s> {
     pub buffers: &'s mut [i16],
     pub col: &'s mut [i16],
@@ -31,7 +31,8 @@ pub(crate) struct PointBuffers<'s> {
 
 /// The buffers of one interval pass, packed: after a pass `front` holds
 /// the last hidden layer's bounds and `back` is free (room for one point
-/// inference, whose buffers are half the size).
+/// inference, whose buffers are half the size; `col` fits either kind of
+/// column).
 pub(crate) struct Workspace<'s> {
     pub front: &'s mut [i16],
     pub back: &'s mut [i16],
@@ -55,15 +56,20 @@ pub(crate) struct SearchSpace<'s> {
 impl ScratchPlan {
     /// Elements an inference takes.
     pub fn predict_len(&self) -> usize {
-        1 + 2 * Point::packed_len(self.activation) + cert_kernels::pair_len(self.column)
+        1 + 2 * Point::packed_len(self.activation) + self.column_len()
     }
 
     /// Elements an interval pass takes (with the linear bounds' elements
     /// for a model that uses them).
     pub fn certify_len(&self) -> usize {
-        1 + 2 * Interval::packed_len(self.activation)
-            + Interval::packed_len(self.column)
-            + self.linear
+        1 + 2 * Interval::packed_len(self.activation) + self.column_len() + self.linear
+    }
+
+    /// Elements a convolution's column takes: a quad of point columns,
+    /// which also holds an interval column (half its size), so that an
+    /// interval workspace can run a point inference.
+    fn column_len(&self) -> usize {
+        cert_kernels::quad_len(self.column)
     }
 
     /// Elements refinement takes: an interval pass, and per input value
@@ -106,7 +112,7 @@ impl ScratchPlan {
         let buffer = Interval::packed_len(self.activation);
         let (front, rest) = aligned.split_at_mut(buffer);
         let (back, rest) = rest.split_at_mut(buffer);
-        let (col, linear) = rest.split_at_mut(Interval::packed_len(self.column));
+        let (col, linear) = rest.split_at_mut(self.column_len());
         Workspace {
             front,
             back,

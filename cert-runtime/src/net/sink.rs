@@ -1,6 +1,8 @@
 //! The output stages of a layer: what happens to its accumulators.
 
 use crate::format::Requantize;
+#[cfg(feature = "conv")]
+use cert_kernels::QUAD;
 use cert_kernels::point_slot;
 
 use crate::layer::{Layout, ROWS_PER_CALL, Sink, Span};
@@ -14,7 +16,7 @@ pub(crate) struct Requantized<'o, 'a> {
     layout: Layout,
     rq: Requantize<'a>,
     /// Whether every shift of the layer is narrow ([`all_narrow`]): read
-    /// once, by the first run of pairs (the loops that use it).
+    /// once, by the first run of quads (the loops that use it).
     narrow: Option<bool>,
 }
 
@@ -63,25 +65,25 @@ impl Sink<i32> for Requantized<'_, '_> {
         }
     }
 
-    /// [`Sink::put_pairs`] in two passes: add the biases and requantise
-    /// every pair in place (one out-of-line loop, each channel's parameters
-    /// loaded once for both pixels), then store with the layout decided
-    /// once.
+    /// [`Sink::put_quads`] in two passes: add the biases and requantise
+    /// every quad in place (one out-of-line loop, each channel's parameters
+    /// loaded once for all four pixels), then store with the layout
+    /// decided once.
     #[cfg(feature = "conv")]
     #[inline(always)]
-    fn put_pairs(
+    fn put_quads(
         &mut self,
-        (first, step, both): (usize, usize, bool),
+        (first, step, last): (usize, usize, usize),
         channel: usize,
         biases: &[[u8; 4]],
-        sums: &mut [(i32, i32)],
+        sums: &mut [[i32; QUAD]],
     ) {
         let narrow = *self.narrow.get_or_insert_with(|| all_narrow(self.rq.shift));
-        requantize_pairs(&self.rq, narrow, channel, biases, sums);
-        let at = (first, step, usize::from(both));
+        requantize_quads(&self.rq, narrow, channel, biases, sums);
+        let at = (first, step, last);
         match self.layout {
-            Layout::Natural => store_pairs(self.out, sums, at, |i| i),
-            Layout::Packed => store_pairs(self.out, sums, at, point_slot),
+            Layout::Natural => store_quads(self.out, sums, at, |i| i),
+            Layout::Packed => store_quads(self.out, sums, at, point_slot),
         }
     }
 }
@@ -114,27 +116,32 @@ fn requantize_run(rq: &Requantize<'_>, channel: usize, accs: &[i32], values: &mu
     }
 }
 
-/// Every pair of sums of `sums` (channels `channel..channel +
+/// Every quad of sums of `sums` (channels `channel..channel +
 /// sums.len()`) plus its channel's bias, requantised in place, less the
 /// zero point; with [`requantize_narrow`] where the layer's shifts are all
 /// `narrow`. Out of line, so that its loop keeps the parameters in
 /// registers.
 #[cfg(feature = "conv")]
 #[inline(never)]
-fn requantize_pairs(
+fn requantize_quads(
     rq: &Requantize<'_>,
     narrow: bool,
     channel: usize,
     biases: &[[u8; 4]],
-    sums: &mut [(i32, i32)],
+    sums: &mut [[i32; QUAD]],
 ) {
     let (params, lo, hi) = channel_params(rq, channel, sums.len());
-    let pairs = sums.iter_mut().zip(params).zip(biases);
+    let quads = sums.iter_mut().zip(params).zip(biases);
     let each = |requantize: fn(i32, i32, u8, i32, i32) -> i32| {
-        for (((x, y), (m, shift)), b) in pairs {
+        for ((quad, (m, shift)), b) in quads {
             let bias = i32::from_le_bytes(*b);
-            *x = requantize(*x + bias, m, shift, lo, hi);
-            *y = requantize(*y + bias, m, shift, lo, hi);
+            let [w, x, y, z] = *quad;
+            *quad = [
+                requantize(w + bias, m, shift, lo, hi),
+                requantize(x + bias, m, shift, lo, hi),
+                requantize(y + bias, m, shift, lo, hi),
+                requantize(z + bias, m, shift, lo, hi),
+            ];
         }
     };
     if narrow {
@@ -144,21 +151,24 @@ fn requantize_pairs(
     }
 }
 
-/// Stores the requantised pairs `values`: pair `i` at outputs `first + i *
-/// step` and, `second` (1 or 0) later, the second pixel's, through `slot`
-/// (the layout). The second is stored first, so that where there is no
-/// second pixel (`second` 0) the first overwrites it: no branch per pair.
+/// Stores the requantised quads `values`: column `j` of quad `i` at output
+/// `first + i * step + min(j, last)`, through `slot` (the layout). Columns
+/// past `last` repeat pixel `last`, so storing them again is harmless: no
+/// branch per value.
 #[cfg(feature = "conv")]
 #[inline(always)]
-fn store_pairs(
+fn store_quads(
     out: &mut [i16],
-    values: &[(i32, i32)],
-    (first, step, second): (usize, usize, usize),
+    values: &[[i32; QUAD]],
+    (first, step, last): (usize, usize, usize),
     slot: impl Fn(usize) -> usize,
 ) {
-    for (&(x, y), at) in values.iter().zip((first..).step_by(step)) {
-        out[slot(at + second)] = y as i16;
-        out[slot(at)] = x as i16;
+    let (b, c, d) = (last.min(1), last.min(2), last.min(3));
+    for (&[w, x, y, z], at) in values.iter().zip((first..).step_by(step)) {
+        out[slot(at + d)] = z as i16;
+        out[slot(at + c)] = y as i16;
+        out[slot(at + b)] = x as i16;
+        out[slot(at)] = w as i16;
     }
 }
 

@@ -2,7 +2,7 @@
 //! mps2-an386): exits 0 only when every result is bit-identical.
 //!
 //! 1. Dot products: 100,000 random calls of `Dsp::dot_rows`,
-//!    `Dsp::interval_rows` and `Dsp::pair_rows` (1 to 5 rows each, odd counts included) against
+//!    `Dsp::interval_rows` and `Dsp::quad_rows` (1 to 5 rows each, odd counts included) against
 //!    `Scalar`'s, with extreme values (-128 and 127 weights, activations of
 //!    +-255, doubled centres of +-510, radii of 255), lengths that are not a
 //!    multiple of 4 or 8, weights at odd addresses and activations at
@@ -17,7 +17,7 @@
 #![no_std]
 #![no_main]
 
-use cert_kernels::{Dsp, Kernels, Scalar};
+use cert_kernels::{Dsp, Kernels, QUAD, Scalar};
 use cert_runtime::format::{
     Bounds, CertSpec, Conv2d, Dense, Header, InputSpec, Layer, ModelDesc, Output, Params,
     Requantize,
@@ -40,7 +40,7 @@ const MAX_ROWS: usize = 5;
 #[entry]
 fn main() -> ! {
     static mut WEIGHTS: [u8; MAX_ROWS * MAX_ROW + 8] = [0; MAX_ROWS * MAX_ROW + 8];
-    static mut ACTIVATIONS: [i16; 2 * MAX_ROW + 16] = [0; 2 * MAX_ROW + 16];
+    static mut ACTIVATIONS: [i16; QUAD * MAX_ROW + 18] = [0; QUAD * MAX_ROW + 18];
     static mut ARENA: [u8; 24 * 1024] = [0; 24 * 1024];
     static mut SCRATCH_A: [i16; 8192] = [0; 8192];
     static mut SCRATCH_B: [i16; 8192] = [0; 8192];
@@ -130,18 +130,17 @@ fn dot_products(rng: &mut SmallRng, weights: &mut [u8], activations: &mut [i16])
         if dsp != scalar {
             fail_dot(i, "interval_rows", fan_in);
         }
-        // A pair of point columns has the interval's shape: refill it with
-        // activations in both halves.
-        let pair = &mut activations[x_at..x_at + 2 * fan_in + 8];
-        for v in pair.iter_mut() {
+        // A quad of four point columns, group by group.
+        let quad = &mut activations[x_at..x_at + QUAD * fan_in + 16];
+        for v in quad.iter_mut() {
             *v = activation(rng, -255, 255);
         }
-        let pair = &*pair;
-        let (mut dsp, mut scalar) = ([(0i32, 0i32); MAX_ROWS], [(0i32, 0i32); MAX_ROWS]);
-        Dsp::pair_rows(w, fan_in, pair, &mut dsp[..rows]);
-        Scalar::pair_rows(w, fan_in, pair, &mut scalar[..rows]);
+        let quad = &*quad;
+        let (mut dsp, mut scalar) = ([[0i32; QUAD]; MAX_ROWS], [[0i32; QUAD]; MAX_ROWS]);
+        Dsp::quad_rows(w, fan_in, quad, &mut dsp[..rows]);
+        Scalar::quad_rows(w, fan_in, quad, &mut scalar[..rows]);
         if dsp != scalar {
-            fail_dot(i, "pair_rows", fan_in);
+            fail_dot(i, "quad_rows", fan_in);
         }
     }
     DOT_PRODUCTS
