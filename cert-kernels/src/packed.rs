@@ -93,10 +93,11 @@ pub fn pack_quad([a, b, c, d]: [&[i16]; QUAD], quad: &mut [i16]) {
     let (quad, _) = quad.as_chunks_mut::<{ QUAD * GROUP }>();
     let groups = a.iter().zip(b).zip(c).zip(d).zip(quad);
     for ((((a, b), c), d), q) in groups {
-        *q = [
-            a[0], a[2], a[1], a[3], b[0], b[2], b[1], b[3], c[0], c[2], c[1], c[3], d[0], d[2],
-            d[1], d[3],
-        ];
+        // Column by column: four values live at a time, not sixteen.
+        let (q, _) = q.as_chunks_mut::<GROUP>();
+        for (q, x) in q.iter_mut().zip([a, b, c, d]) {
+            *q = [x[0], x[2], x[1], x[3]];
+        }
     }
 }
 

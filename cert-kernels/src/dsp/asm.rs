@@ -29,7 +29,9 @@
 //! Rust sums one group at a time otherwise (the runtime always aligns its
 //! buffers), as they do for rows shorter than the loop's step. The point
 //! and interval loops cover two groups of four weights per iteration (an
-//! odd last group is added in Rust), the quad loop one.
+//! odd last group is added in Rust), the quad loop one. The only store is
+//! the quad loop's: its four sums, with one `STRD` pair, into the
+//! `&mut [i32; 4]` it is given (word-aligned, as `STRD` needs).
 #![allow(unsafe_code)]
 
 use core::arch::asm;

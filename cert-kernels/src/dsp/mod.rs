@@ -172,7 +172,8 @@ impl Kernels for Dsp {
         for (slot, row) in out.iter_mut().zip(weights.chunks_exact(fan_in)) {
             // SAFETY: `fits` checked that the row holds `fan_in >= 4 *
             // groups` bytes and that `q` is word-aligned with at least `16 *
-            // groups` elements; `groups >= 1`.
+            // groups` elements; `groups >= 1`; `slot` is a `&mut [i32; 4]`,
+            // the four word-aligned `i32`s the loop stores.
             unsafe { quad_loop(row.as_ptr(), q.as_ptr(), groups, slot) };
         }
     }

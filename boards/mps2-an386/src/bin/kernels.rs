@@ -186,14 +186,24 @@ fn params<'a>(
         Output::Logits { scale: 1.0 }
     } else {
         let multiplier = take(arena, 4 * channels);
-        for m in multiplier.chunks_exact_mut(4) {
-            m.copy_from_slice(&rng.random_range(1i32 << 30..i32::MAX).to_le_bytes());
-        }
         let shift = take(arena, channels);
         // Outputs of about +-30 levels: acc ~ sqrt(fan_in) * 64 * 128.
         let bits = 13 + (usize::BITS - fan_in.leading_zeros()) / 2;
-        for s in shift.iter_mut() {
-            *s = (30 + bits as u8 - 5).min(62);
+        let narrow = (30 + bits as u8 - 5).min(62);
+        // A third of the layers write some of their channels with a shift
+        // of at most 32 (the multiplier shortened to match), a third all
+        // of them: the requantisation's wide path, alone and mixed.
+        let wide_share = [0.0, 0.3, 1.0][rng.random_range(0..3)];
+        for (m, s) in multiplier.chunks_exact_mut(4).zip(shift.iter_mut()) {
+            // `narrow` is at least 38: a wide shift of 20..=32 is below it.
+            let widen = if rng.random_bool(wide_share) {
+                narrow - rng.random_range(20..=32u8)
+            } else {
+                0
+            };
+            let full = rng.random_range(1i32 << 30..i32::MAX);
+            m.copy_from_slice(&(full >> widen).to_le_bytes());
+            *s = narrow - widen;
         }
         let zero_point = rng.random_range(-128..=0);
         Output::Requantize(Requantize {
@@ -257,9 +267,11 @@ fn one_model(
     let (mut c, mut h, mut w) = (channels, height, width);
     if conv {
         for _ in 0..rng.random_range(1..=2) {
+            // Kernel rows of 4 (one whole group) take the interior fast
+            // path of the convolution's gather.
             let kernel = [
                 rng.random_range(1..=h.min(3)) as u8,
-                rng.random_range(1..=w.min(3)) as u8,
+                rng.random_range(1..=w.min(4)) as u8,
             ];
             let stride = [rng.random_range(1..=2u8), rng.random_range(1..=2u8)];
             let padding = [
