@@ -49,14 +49,16 @@ pub(super) unsafe fn pair_loop(
     x: *const i16,
     pairs: usize,
 ) -> (i32, i32) {
-    let (mut a0, mut a1) = (0i32, 0i32);
-    // SAFETY: the loop runs `pairs` times and reads 8 bytes of each weight
-    // row and 16 bytes of `x` per iteration, within what the caller
-    // guarantees. `x` is word-aligned for LDRD; the weight loads are
+    let (a0, a1): (i32, i32);
+    // SAFETY: the sums start at zero; the loop runs `pairs` times and
+    // reads 8 bytes of each weight row and 16 bytes of `x` per iteration,
+    // within what the caller guarantees. `x` is word-aligned for LDRD; the weight loads are
     // unaligned LDRs, architecturally defined on ARMv7-M. Only the named
     // registers and the flags are written; no stack, no stores.
     unsafe {
         asm!(
+            "mov {a0}, #0",
+            "mov {a1}, #0",
             "2:",
             "ldr {wa}, [{p0}], #4",
             "ldr {wb}, [{p1}], #4",
@@ -91,8 +93,8 @@ pub(super) unsafe fn pair_loop(
             x02 = out(reg) _,
             x13 = out(reg) _,
             t = out(reg) _,
-            a0 = inout(reg) a0,
-            a1 = inout(reg) a1,
+            a0 = out(reg) a0,
+            a1 = out(reg) a1,
             options(nostack, readonly),
         );
     }
@@ -106,11 +108,12 @@ pub(super) unsafe fn pair_loop(
 /// As [`pair_loop`], for the one row `w`.
 #[inline(always)]
 pub(super) unsafe fn row_loop(w: *const u8, x: *const i16, pairs: usize) -> i32 {
-    let mut a = 0i32;
+    let a: i32;
     // SAFETY: as in `pair_loop`, for one row: `8 * pairs` bytes of `w`
     // and `8 * pairs` elements of the word-aligned `x`.
     unsafe {
         asm!(
+            "mov {a}, #0",
             "2:",
             "ldr {w}, [{pw}], #4",
             "ldrd {x02}, {x13}, [{px}], #8",
@@ -133,7 +136,7 @@ pub(super) unsafe fn row_loop(w: *const u8, x: *const i16, pairs: usize) -> i32 
             x02 = out(reg) _,
             x13 = out(reg) _,
             t = out(reg) _,
-            a = inout(reg) a,
+            a = out(reg) a,
             options(nostack, readonly),
         );
     }
@@ -148,8 +151,9 @@ pub(super) unsafe fn row_loop(w: *const u8, x: *const i16, pairs: usize) -> i32 
 /// `16 * pairs` readable, word-aligned `i16`s.
 #[inline(always)]
 pub(super) unsafe fn interval_loop(w: *const u8, cr: *const i16, pairs: usize) -> (i32, i32) {
-    let (mut mid, mut rad) = (0i32, 0i32);
-    // SAFETY: the loop runs `pairs` times and reads 8 bytes of `w` and 32
+    let (mid, rad): (i32, i32);
+    // SAFETY: the sums start at zero; the loop runs `pairs` times and
+    // reads 8 bytes of `w` and 32
     // bytes (16 elements) of `cr` per iteration, within what the caller
     // guarantees. `cr` is word-aligned for LDM, whose register list r2-r5
     // receives the group's words in address order: (c0, c2), (c1, c3),
@@ -158,6 +162,8 @@ pub(super) unsafe fn interval_loop(w: *const u8, cr: *const i16, pairs: usize) -
     // stores.
     unsafe {
         asm!(
+            "mov {mid}, #0",
+            "mov {rad}, #0",
             "2:",
             "ldr {w}, [{pw}], #4",
             "ldm {p}!, {{r2, r3, r4, r5}}",
@@ -191,8 +197,8 @@ pub(super) unsafe fn interval_loop(w: *const u8, cr: *const i16, pairs: usize) -
             w = out(reg) _,
             t = out(reg) _,
             zero = in(reg) 0u32,
-            mid = inout(reg) mid,
-            rad = inout(reg) rad,
+            mid = out(reg) mid,
+            rad = out(reg) rad,
             out("r2") _,
             out("r3") _,
             out("r4") _,
