@@ -52,9 +52,10 @@ pub(super) unsafe fn pair_loop(
     let (a0, a1): (i32, i32);
     // SAFETY: the sums start at zero; the loop runs `pairs` times and
     // reads 8 bytes of each weight row and 16 bytes of `x` per iteration,
-    // within what the caller guarantees. `x` is word-aligned for LDRD; the weight loads are
-    // unaligned LDRs, architecturally defined on ARMv7-M. Only the named
-    // registers and the flags are written; no stack, no stores.
+    // within what the caller guarantees. `x` is word-aligned for LDRD; the
+    // weight loads are unaligned LDRs, architecturally defined on ARMv7-M.
+    // Only the named registers and the flags are written; no stack, no
+    // stores.
     unsafe {
         asm!(
             "mov {a0}, #0",
@@ -153,13 +154,12 @@ pub(super) unsafe fn row_loop(w: *const u8, x: *const i16, pairs: usize) -> i32 
 pub(super) unsafe fn interval_loop(w: *const u8, cr: *const i16, pairs: usize) -> (i32, i32) {
     let (mid, rad): (i32, i32);
     // SAFETY: the sums start at zero; the loop runs `pairs` times and
-    // reads 8 bytes of `w` and 32
-    // bytes (16 elements) of `cr` per iteration, within what the caller
-    // guarantees. `cr` is word-aligned for LDM, whose register list r2-r5
-    // receives the group's words in address order: (c0, c2), (c1, c3),
-    // (r0, r2), (r1, r3). Only the named registers and the flags
-    // (including GE, set by SSUB8 for SEL) are written; no stack, no
-    // stores.
+    // reads 8 bytes of `w` and 32 bytes (16 elements) of `cr` per
+    // iteration, within what the caller guarantees. `cr` is word-aligned
+    // for LDM, whose register list r2-r5 receives the group's words in
+    // address order: (c0, c2), (c1, c3), (r0, r2), (r1, r3). Only the
+    // named registers and the flags (including GE, set by SSUB8 for SEL)
+    // are written; no stack, no stores.
     unsafe {
         asm!(
             "mov {mid}, #0",
