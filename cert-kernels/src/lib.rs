@@ -42,7 +42,8 @@ pub use dsp::Dsp;
 pub use kernels::Kernels;
 pub use packed::{
     GROUP, QUAD, centre_slot, interval_len, interval_tail, pack_intervals, pack_points, pack_quad,
-    point_len, point_slot, point_tail, quad_len, quad_slot, quad_tail, radius_slot, whole_groups,
+    pack_quad_column, point_len, point_slot, point_tail, quad_len, quad_slot, quad_tail,
+    radius_slot, whole_groups,
 };
 pub use scalar::Scalar;
 

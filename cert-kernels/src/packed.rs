@@ -101,6 +101,20 @@ pub fn pack_quad([a, b, c, d]: [&[i16]; QUAD], quad: &mut [i16]) {
     }
 }
 
+/// Packs whole groups of one natural-order point column `x` into column
+/// `column` (`0..QUAD`) of a packed quad: value `k` to slot
+/// `quad_slot(column, k)` (checked by the tests), over the whole groups
+/// both hold.
+#[inline(always)]
+pub fn pack_quad_column(column: usize, x: &[i16], quad: &mut [i16]) {
+    let (x, _) = x.as_chunks::<GROUP>();
+    let (quad, _) = quad.as_chunks_mut::<{ QUAD * GROUP }>();
+    for (x, q) in x.iter().zip(quad) {
+        let (q, _) = q.as_chunks_mut::<GROUP>();
+        q[column] = [x[0], x[2], x[1], x[3]];
+    }
+}
+
 /// Packs whole groups of natural-order intervals, `(centre, radius)` pairs
 /// (`2 * GROUP` values per group), into interval lanes: centre `k` to
 /// `centre_slot(k)`, radius `k` to `radius_slot(k)` (checked by the tests).
@@ -217,5 +231,10 @@ mod tests {
                 assert_eq!(packed[quad_slot(c, i)], v);
             }
         }
+        let mut one_by_one = [0; QUAD * 8];
+        for (c, column) in columns.iter().enumerate() {
+            pack_quad_column(c, column, &mut one_by_one);
+        }
+        assert_eq!(one_by_one, packed);
     }
 }

@@ -9,8 +9,8 @@
 //! activations the kernels read.
 
 use cert_kernels::{
-    GROUP, Kernels, QUAD, centre_slot, pack_intervals, pack_quad, quad_slot, radius_slot,
-    whole_groups,
+    GROUP, Kernels, QUAD, centre_slot, pack_intervals, pack_quad, pack_quad_column, quad_slot,
+    radius_slot, whole_groups,
 };
 
 use super::{Domain, Interval, Point, ROWS_PER_CALL, Shape, Sink, Span};
@@ -105,6 +105,12 @@ impl Gather for QuadColumn {
         for (k, &v) in (to..).zip(&src[from..from + len]) {
             col[quad_slot(self.0, k)] = v;
         }
+    }
+
+    #[inline(always)]
+    fn copy_groups(&self, src: &[i16], from: usize, col: &mut [i16], to: usize, len: usize) {
+        let quad = &mut col[QUAD * to..QUAD * (to + len)];
+        pack_quad_column(self.0, &src[from..from + len], quad);
     }
 }
 
