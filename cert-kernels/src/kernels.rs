@@ -34,4 +34,11 @@ pub trait Kernels {
     /// every column `x_c` of the packed quad `q`: one weight pass for four
     /// point columns (four output pixels of a convolution per weight pass).
     fn quad_rows(weights: &[u8], fan_in: usize, q: &[i16], out: &mut [[i32; QUAD]]);
+
+    /// `out[o] = [sum_k w[o][k] c0[k], sum_k w[o][k] c1[k], sum_k |w[o][k]|
+    /// r0[k], sum_k |w[o][k]| r1[k]]` for every `o < out.len()`, over the
+    /// packed interval pair `q` of pixels 0 and 1: one weight pass for two
+    /// interval columns (two output pixels of a convolution per weight
+    /// pass).
+    fn interval_pair_rows(weights: &[u8], fan_in: usize, q: &[i16], out: &mut [[i32; QUAD]]);
 }

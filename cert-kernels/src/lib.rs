@@ -41,9 +41,9 @@ mod scalar;
 pub use dsp::Dsp;
 pub use kernels::Kernels;
 pub use packed::{
-    GROUP, QUAD, centre_slot, interval_len, interval_tail, pack_intervals, pack_points, pack_quad,
-    pack_quad_column, point_len, point_slot, point_tail, quad_len, quad_slot, quad_tail,
-    radius_slot, whole_groups,
+    GROUP, QUAD, centre_slot, interval_len, interval_pair_tail, interval_tail,
+    pack_interval_pair_column, pack_quad, pack_quad_column, pair_centre_slot, pair_radius_slot,
+    point_len, point_slot, point_tail, quad_len, quad_slot, quad_tail, radius_slot, whole_groups,
 };
 pub use scalar::Scalar;
 

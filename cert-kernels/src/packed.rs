@@ -9,12 +9,16 @@
 //! Four point columns that share their weights (four output pixels of a
 //! convolution) are stored as a *quad*: per group, each column's four
 //! values in the point order, column after column ([`quad_slot`]), so that
-//! one weight load serves all four.
+//! one weight load serves all four. Two interval columns (two output
+//! pixels of a convolution under certification) are stored as an
+//! *interval pair*: a quad whose columns are pixel 0's centres, pixel 1's
+//! centres, pixel 0's radii and pixel 1's radii ([`pair_centre_slot`],
+//! [`pair_radius_slot`]).
 //!
 //! A kernel covers the whole groups of a row (`4 * (len / 4)` weights); the
 //! caller adds the last `len % 4` terms with [`point_tail`],
-//! [`interval_tail`] and [`quad_tail`], which read the partial last group
-//! in the same order.
+//! [`interval_tail`], [`quad_tail`] and [`interval_pair_tail`], which read the
+//! partial last group in the same order.
 
 /// Values per group of the packed order.
 pub const GROUP: usize = 4;
@@ -54,6 +58,20 @@ pub const fn quad_slot(column: usize, i: usize) -> usize {
     QUAD * (i & !(GROUP - 1)) + GROUP * column + lane(i)
 }
 
+/// Slot of the doubled centre of value `i` of pixel `pixel` (0 or 1) in a
+/// packed interval pair: column `pixel` of a quad.
+#[inline(always)]
+pub const fn pair_centre_slot(pixel: usize, i: usize) -> usize {
+    quad_slot(pixel, i)
+}
+
+/// Slot of the radius of value `i` of pixel `pixel` (0 or 1) in a packed
+/// interval pair: column `2 + pixel` of a quad.
+#[inline(always)]
+pub const fn pair_radius_slot(pixel: usize, i: usize) -> usize {
+    quad_slot(2 + pixel, i)
+}
+
 /// `i16` elements of a packed point buffer of `n` values.
 pub const fn point_len(n: usize) -> usize {
     n.div_ceil(GROUP) * GROUP
@@ -67,20 +85,6 @@ pub const fn interval_len(n: usize) -> usize {
 /// `i16` elements of a packed quad buffer of four columns of `n` values.
 pub const fn quad_len(n: usize) -> usize {
     QUAD * point_len(n)
-}
-
-/// Packs whole groups of natural-order values into point lanes:
-/// `natural` and `packed` have the same length, a multiple of [`GROUP`]
-/// (extra values of either are left alone). Value `k` of a group goes to
-/// slot `point_slot(k)` (checked by the tests), written out so that the
-/// copy stays four moves per group on the device.
-#[inline(always)]
-pub fn pack_points(natural: &[i16], packed: &mut [i16]) {
-    let (natural, _) = natural.as_chunks::<GROUP>();
-    let (packed, _) = packed.as_chunks_mut::<GROUP>();
-    for (n, p) in natural.iter().zip(packed) {
-        *p = [n[0], n[2], n[1], n[3]];
-    }
 }
 
 /// Packs whole groups of four natural-order point columns into a packed
@@ -115,15 +119,19 @@ pub fn pack_quad_column(column: usize, x: &[i16], quad: &mut [i16]) {
     }
 }
 
-/// Packs whole groups of natural-order intervals, `(centre, radius)` pairs
-/// (`2 * GROUP` values per group), into interval lanes: centre `k` to
-/// `centre_slot(k)`, radius `k` to `radius_slot(k)` (checked by the tests).
+/// Packs whole groups of one pixel's natural-order intervals, `(centre,
+/// radius)` pairs, into pixel `pixel` (0 or 1) of a packed interval pair:
+/// centre `k` to `pair_centre_slot(pixel, k)`, radius `k` to
+/// `pair_radius_slot(pixel, k)` (checked by the tests), over the whole
+/// groups both hold.
 #[inline(always)]
-pub fn pack_intervals(natural: &[i16], packed: &mut [i16]) {
+pub fn pack_interval_pair_column(pixel: usize, natural: &[i16], pair: &mut [i16]) {
     let (natural, _) = natural.as_chunks::<{ 2 * GROUP }>();
-    let (packed, _) = packed.as_chunks_mut::<{ 2 * GROUP }>();
-    for (n, p) in natural.iter().zip(packed) {
-        *p = [n[0], n[4], n[2], n[6], n[1], n[5], n[3], n[7]];
+    let (pair, _) = pair.as_chunks_mut::<{ QUAD * GROUP }>();
+    for (n, p) in natural.iter().zip(pair) {
+        let (p, _) = p.as_chunks_mut::<GROUP>();
+        p[pixel] = [n[0], n[4], n[2], n[6]];
+        p[2 + pixel] = [n[1], n[5], n[3], n[7]];
     }
 }
 
@@ -160,12 +168,31 @@ pub fn interval_tail(w: &[u8], cr: &[i16]) -> (i32, i32) {
 
 /// The terms of one group of a row (as [`point_tail`]) against the group
 /// of a packed quad `q` that holds them: `sum w x` for each column `x`.
-#[inline]
+/// Out of line, as is [`interval_pair_tail`]: a convolution calls it at most once
+/// per row and quad, and one copy for every caller measured smaller and
+/// no slower on the device.
+#[inline(never)]
 pub fn quad_tail(w: &[u8], q: &[i16]) -> [i32; QUAD] {
     let mut sums = [0i32; QUAD];
     for (k, &w) in w.iter().enumerate() {
         let w = i32::from(w as i8);
         for (column, sum) in sums.iter_mut().enumerate() {
+            *sum = sum.wrapping_add(w * i32::from(q[quad_slot(column, k)]));
+        }
+    }
+    sums
+}
+
+/// The terms of one group of a row (as [`point_tail`]) against the group
+/// of a packed interval pair `q` that holds them: `[sum w c0, sum w c1,
+/// sum |w| r0, sum |w| r1]` for pixels 0 and 1.
+#[inline(never)]
+pub fn interval_pair_tail(w: &[u8], q: &[i16]) -> [i32; QUAD] {
+    let mut sums = [0i32; QUAD];
+    for (k, &w) in w.iter().enumerate() {
+        let w = i32::from(w as i8);
+        for (column, sum) in sums.iter_mut().enumerate() {
+            let w = if column < 2 { w } else { w.abs() };
             *sum = sum.wrapping_add(w * i32::from(q[quad_slot(column, k)]));
         }
     }
@@ -205,23 +232,20 @@ mod tests {
         assert_eq!([4, 5, 6, 7].map(centre_slot), [8, 10, 9, 11]);
         assert_eq!([4, 5, 6, 7].map(radius_slot), [12, 14, 13, 15]);
         assert_eq!([4, 5, 6, 7].map(|i| quad_slot(2, i)), [24, 26, 25, 27]);
+        assert_eq!(
+            [4, 5, 6, 7].map(|i| pair_centre_slot(1, i)),
+            [20, 22, 21, 23]
+        );
+        assert_eq!(
+            [4, 5, 6, 7].map(|i| pair_radius_slot(0, i)),
+            [24, 26, 25, 27]
+        );
     }
 
     #[test]
     fn packing_puts_every_value_at_its_slot() {
         let natural: [i16; 8] = [10, 11, 12, 13, 14, 15, 16, 17];
-        let mut packed = [0; 8];
-        pack_points(&natural, &mut packed);
-        for (i, &v) in natural.iter().enumerate() {
-            assert_eq!(packed[point_slot(i)], v);
-        }
         let pairs: [i16; 16] = core::array::from_fn(|k| k as i16);
-        let mut packed = [0; 16];
-        pack_intervals(&pairs, &mut packed);
-        for i in 0..8 {
-            assert_eq!(packed[centre_slot(i)], pairs[2 * i]);
-            assert_eq!(packed[radius_slot(i)], pairs[2 * i + 1]);
-        }
         let columns: [[i16; 8]; QUAD] =
             core::array::from_fn(|c| natural.map(|v| v + 100 * c as i16));
         let mut packed = [0; QUAD * 8];
@@ -236,5 +260,14 @@ mod tests {
             pack_quad_column(c, column, &mut one_by_one);
         }
         assert_eq!(one_by_one, packed);
+        let mut pair = [0; QUAD * 8];
+        for pixel in 0..2 {
+            let shifted = pairs.map(|v| v + 100 * pixel as i16);
+            pack_interval_pair_column(pixel, &shifted, &mut pair);
+            for i in 0..8 {
+                assert_eq!(pair[pair_centre_slot(pixel, i)], shifted[2 * i]);
+                assert_eq!(pair[pair_radius_slot(pixel, i)], shifted[2 * i + 1]);
+            }
+        }
     }
 }

@@ -48,9 +48,24 @@ impl Scalar {
         core::array::from_fn(|column| Scalar::lanes(w, (q, QUAD), column, |w| i32::from(w as i8)))
     }
 
+    /// `[sum_k w[k] c0[k], sum_k w[k] c1[k], sum_k |w[k]| r0[k], sum_k
+    /// |w[k]| r1[k]]` for the two pixels of the interval pair `q`, over the
+    /// whole groups `w` and `q` both hold.
+    #[inline]
+    pub(crate) fn interval_pair(w: &[u8], q: &[i16]) -> [i32; QUAD] {
+        let signed = |w: u8| i32::from(w as i8);
+        let abs = |w: u8| i32::from((w as i8).unsigned_abs());
+        [
+            Scalar::lanes(w, (q, QUAD), 0, signed),
+            Scalar::lanes(w, (q, QUAD), 1, signed),
+            Scalar::lanes(w, (q, QUAD), 2, abs),
+            Scalar::lanes(w, (q, QUAD), 3, abs),
+        ]
+    }
+
     /// `sum_k weight(w[k]) v[k]` where `v` is column `column` of `columns`
     /// columns packed group by group (an interval's centres or radii, or a
-    /// column of a quad), one partial sum per lane.
+    /// column of a quad or an interval pair), one partial sum per lane.
     #[inline(always)]
     fn lanes(
         w: &[u8],
@@ -89,6 +104,13 @@ impl Kernels for Scalar {
     fn quad_rows(weights: &[u8], fan_in: usize, q: &[i16], out: &mut [[i32; QUAD]]) {
         for (o, slot) in out.iter_mut().enumerate() {
             *slot = Scalar::quad(row(weights, fan_in, o), q);
+        }
+    }
+
+    #[inline]
+    fn interval_pair_rows(weights: &[u8], fan_in: usize, q: &[i16], out: &mut [[i32; QUAD]]) {
+        for (o, slot) in out.iter_mut().enumerate() {
+            *slot = Scalar::interval_pair(row(weights, fan_in, o), q);
         }
     }
 }

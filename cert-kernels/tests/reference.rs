@@ -6,8 +6,9 @@
 //! (`boards/mps2-an386`'s `kernels` program, run in QEMU by the tests).
 
 use cert_kernels::{
-    Kernels, QUAD, Scalar, centre_slot, interval_len, interval_tail, point_len, point_slot,
-    point_tail, quad_len, quad_slot, quad_tail, radius_slot, whole_groups,
+    Kernels, QUAD, Scalar, centre_slot, interval_len, interval_pair_tail, interval_tail,
+    pair_centre_slot, pair_radius_slot, point_len, point_slot, point_tail, quad_len, quad_slot,
+    quad_tail, radius_slot, whole_groups,
 };
 use proptest::prelude::*;
 
@@ -33,6 +34,18 @@ fn pack_quad(columns: &[Vec<i16>; QUAD]) -> Vec<i16> {
     for (c, column) in columns.iter().enumerate() {
         for (i, &v) in column.iter().enumerate() {
             packed[quad_slot(c, i)] = v;
+        }
+    }
+    packed
+}
+
+/// Two pixels' intervals, `(centres, radii)` each, as an interval pair.
+fn pack_pair(pixels: [(&[i16], &[i16]); 2]) -> Vec<i16> {
+    let mut packed = vec![0; quad_len(pixels[0].0.len())];
+    for (pixel, (c, r)) in pixels.into_iter().enumerate() {
+        for (i, (&c, &r)) in c.iter().zip(r).enumerate() {
+            packed[pair_centre_slot(pixel, i)] = c;
+            packed[pair_radius_slot(pixel, i)] = r;
         }
     }
     packed
@@ -144,6 +157,43 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Two interval columns at once: each pixel's centre and radius sums
+    /// are those of the interval kernel on that pixel alone, and with the
+    /// tail the natural sums.
+    #[test]
+    fn the_pair_kernel_is_two_interval_kernels(
+        (fan_in, rows, w, c, r) in rows_case(),
+        shuffle in prop::collection::vec(activation(), 70),
+    ) {
+        // The second pixel's centres from `shuffle`, its radii `c`'s magnitudes.
+        let c1: Vec<i16> = shuffle.iter().cycle().skip(3).take(fan_in).copied().collect();
+        let r1: Vec<i16> = c.iter().map(|v| v.abs() / 2).collect();
+        let pixels = [(&c[..], &r[..]), (&c1[..], &r1[..])];
+        let packed = pack_pair(pixels);
+        let whole = whole_groups(fan_in);
+        let mut out = vec![[0; QUAD]; rows];
+        Scalar::interval_pair_rows(&w, fan_in, &packed, &mut out);
+        for (pixel, (c, r)) in pixels.into_iter().enumerate() {
+            let mut alone = vec![(0, 0); rows];
+            Scalar::interval_rows(&w, fan_in, &pack_interval(c, r), &mut alone);
+            for (o, row) in w.chunks_exact(fan_in.max(1)).enumerate().take(rows) {
+                prop_assert_eq!((out[o][pixel], out[o][2 + pixel]), alone[o]);
+                let tail = interval_pair_tail(&row[whole..], &packed[QUAD * whole..]);
+                let natural_rad: i32 = row
+                    .iter()
+                    .zip(r)
+                    .map(|(&w, &r)| i32::from((w as i8).unsigned_abs()) * i32::from(r))
+                    .sum();
+                prop_assert_eq!(out[o][pixel] + tail[pixel], natural_dot(row, c));
+                prop_assert_eq!(out[o][2 + pixel] + tail[2 + pixel], natural_rad);
+            }
+        }
+    }
+}
+
 /// Kernels cover only the whole groups the weights and activations hold,
 /// and rows the weights do not hold sum to 0.
 #[test]
@@ -165,4 +215,8 @@ fn kernels_stop_at_what_the_arguments_hold() {
     assert_eq!(out, [[4, -4, 8, 0], [0; QUAD]]);
     Scalar::quad_rows(&w, 0, &q, &mut out);
     assert_eq!(out, [[0; QUAD]; 2]);
+    let pair = pack_pair([(&[1; 4], &[2; 4]), (&[-1; 4], &[3; 4])]);
+    let w = [0xffu8; 12]; // -1 each
+    Scalar::interval_pair_rows(&w, 12, &pair, &mut out);
+    assert_eq!(out, [[-4, 4, 8, 12], [0; QUAD]]);
 }

@@ -8,7 +8,7 @@
 //! Three programs use it: `serve` (`src/bin/serve.rs`), the application
 //! every board ships, serving frames over UART0 ([`uart`]); `mps2-an386`
 //! (`src/main.rs`), the self-check of the embedded model against the
-//! host's test vectors; and `kernels` (`src/bin/kernels.rs`), the
+//! host's test vectors; and `kernels` (`src/bin/kernels/`), the
 //! DSP-versus-scalar kernel differential test.
 #![no_std]
 

@@ -1,4 +1,4 @@
-//! The four inline-assembly loops of the DSP kernels, each an `unsafe fn`
+//! The five inline-assembly loops of the DSP kernels, each an `unsafe fn`
 //! whose contract is written on it; the safe wrappers in the parent
 //! module check every length and alignment before calling one.
 //!
@@ -29,9 +29,11 @@
 //! Rust sums one group at a time otherwise (the runtime always aligns its
 //! buffers), as they do for rows shorter than the loop's step. The point
 //! and interval loops cover two groups of four weights per iteration (an
-//! odd last group is added in Rust), the quad loop one. The only store is
-//! the quad loop's: its four sums, with one `STRD` pair, into the
-//! `&mut [i32; 4]` it is given (word-aligned, as `STRD` needs).
+//! odd last group is added in Rust), the quad and interval pair loops one.
+//! The only stores are those two loops': their four sums, with one `STRD`
+//! pair, into the `&mut [i32; 4]` they are given (word-aligned, as `STRD`
+//! needs); the interval pair loop also pushes and pops that address, its
+//! only use of the stack.
 #![allow(unsafe_code)]
 
 use core::arch::asm;
@@ -265,6 +267,84 @@ pub(super) unsafe fn quad_loop(w: *const u8, q: *const i16, groups: usize, out: 
             a2 = out(reg) _,
             a3 = out(reg) _,
             options(nostack),
+        );
+    }
+}
+
+/// One row against an interval pair (two interval columns): `groups`
+/// iterations of one group, each weight load, sign extension and absolute
+/// value serving both pixels (two output pixels per weight pass); the sums
+/// `[mid0, mid1, rad0, rad1]` go to `out`.
+///
+/// # Safety
+///
+/// `groups >= 1`; `w` points to `4 * groups` readable bytes; `q` points to
+/// `16 * groups` readable, word-aligned `i16`s.
+#[inline(always)]
+pub(super) unsafe fn interval_pair_loop(
+    w: *const u8,
+    q: *const i16,
+    groups: usize,
+    out: &mut [i32; 4],
+) {
+    // SAFETY: the sums start at zero; the loop runs `groups` times and
+    // reads 4 bytes of `w` and 32 bytes (16 elements) of `q` per iteration,
+    // within what the caller guarantees. `q` is word-aligned for LDRD,
+    // which reads, per group, pixel 0's centre lane words (c0, c2), (c1,
+    // c3), then pixel 1's, then the two pixels' radii likewise. `|w|` is
+    // `SEL` of `0 - w` and `w` per byte on the GE flags of that `SSUB8`
+    // (as in `interval_loop`, with its zero made in `t0` once the centres
+    // are done). Twelve registers are all the operands can have, so the
+    // address of `out` comes in `a3`, is pushed before `a3` becomes a sum
+    // (the only stack use) and is popped into `w` after the loop for the
+    // two `STRD`s to `out`, four `i32`s at a word-aligned address (a `&mut
+    // [i32; 4]`); otherwise only the named registers and the flags are
+    // written.
+    unsafe {
+        asm!(
+            "push {{{a3}}}",
+            "mov {a0}, #0",
+            "mov {a1}, #0",
+            "mov {a2}, #0",
+            "mov {a3}, #0",
+            "2:",
+            "ldr {w}, [{pw}], #4",
+            "sxtb16 {t0}, {w}",
+            "sxtb16 {t1}, {w}, ror #8",
+            "ldrd {x}, {y}, [{p}], #8",
+            "smlad {a0}, {t0}, {x}, {a0}",
+            "smlad {a0}, {t1}, {y}, {a0}",
+            "ldrd {x}, {y}, [{p}], #8",
+            "smlad {a1}, {t0}, {x}, {a1}",
+            "smlad {a1}, {t1}, {y}, {a1}",
+            "mov {t0}, #0",
+            "ssub8 {t0}, {t0}, {w}",
+            "sel {w}, {t0}, {w}",
+            "uxtb16 {t0}, {w}",
+            "uxtb16 {t1}, {w}, ror #8",
+            "ldrd {x}, {y}, [{p}], #8",
+            "smlad {a2}, {t0}, {x}, {a2}",
+            "smlad {a2}, {t1}, {y}, {a2}",
+            "ldrd {x}, {y}, [{p}], #8",
+            "smlad {a3}, {t0}, {x}, {a3}",
+            "smlad {a3}, {t1}, {y}, {a3}",
+            "subs {n}, {n}, #1",
+            "bne 2b",
+            "pop {{{w}}}",
+            "strd {a0}, {a1}, [{w}]",
+            "strd {a2}, {a3}, [{w}, #8]",
+            pw = inout(reg) w => _,
+            p = inout(reg) q => _,
+            n = inout(reg) groups => _,
+            w = out(reg) _,
+            t0 = out(reg) _,
+            t1 = out(reg) _,
+            x = out(reg) _,
+            y = out(reg) _,
+            a0 = out(reg) _,
+            a1 = out(reg) _,
+            a2 = out(reg) _,
+            a3 = inout(reg) out.as_mut_ptr() => _,
         );
     }
 }

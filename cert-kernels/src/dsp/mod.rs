@@ -1,8 +1,9 @@
 //! The DSP kernels for ARMv7E-M (Cortex-M4/M7): two 16-bit multiplies per
 //! SMLAD, four int8 weights per load. The crate's only `unsafe` code
-//! (README, "Where `unsafe` lives", lists the boards' few blocks): the four
-//! `asm!` loops of [`asm`], called only from the three safe kernels here
-//! (`dot_rows`, `interval_rows` and `quad_rows`), which check every length
+//! (README, "Where `unsafe` lives", lists the boards' few blocks): the five
+//! `asm!` loops of [`asm`], called only from the four safe kernels here
+//! (`dot_rows`, `interval_rows`, `quad_rows` and `interval_pair_rows`),
+//! which check every length
 //! and the alignment of the activations once per call, and fall back to
 //! Rust sums one group at a time where a loop cannot run. Why the loops'
 //! sums are exact, and equal [`Scalar`](crate::Scalar)'s, is argued in
@@ -11,10 +12,10 @@
 
 mod asm;
 
-use asm::{interval_loop, pair_loop, quad_loop, row_loop};
+use asm::{interval_loop, interval_pair_loop, pair_loop, quad_loop, row_loop};
 
 use crate::kernels::{Kernels, row};
-use crate::packed::{GROUP, QUAD, interval_tail, point_tail, quad_tail};
+use crate::packed::{GROUP, QUAD, interval_pair_tail, interval_tail, point_tail, quad_tail};
 
 /// ARMv7E-M DSP kernels (SXTB16, SMLAD), bit-identical to [`Scalar`](crate::Scalar).
 #[derive(Debug, Clone, Copy)]
@@ -175,6 +176,32 @@ impl Kernels for Dsp {
             // groups` elements; `groups >= 1`; `slot` is a `&mut [i32; 4]`,
             // the four word-aligned `i32`s the loop stores.
             unsafe { quad_loop(row.as_ptr(), q.as_ptr(), groups, slot) };
+        }
+    }
+
+    #[inline(never)]
+    fn interval_pair_rows(weights: &[u8], fan_in: usize, q: &[i16], out: &mut [[i32; QUAD]]) {
+        let groups = fan_in / GROUP;
+        if groups == 0 || !fits(weights, fan_in, out.len(), q, QUAD) {
+            for (o, slot) in out.iter_mut().enumerate() {
+                let row = (weights, fan_in, o);
+                *slot = row_by_groups(
+                    row,
+                    q,
+                    QUAD * GROUP,
+                    interval_pair_tail,
+                    add_quads,
+                    [0; QUAD],
+                );
+            }
+            return;
+        }
+        for (slot, row) in out.iter_mut().zip(weights.chunks_exact(fan_in)) {
+            // SAFETY: as in `quad_rows`: the row holds `fan_in >= 4 *
+            // groups` bytes, `q` is word-aligned with at least `16 * groups`
+            // elements, `groups >= 1`, and `slot` is four word-aligned
+            // `i32`s.
+            unsafe { interval_pair_loop(row.as_ptr(), q.as_ptr(), groups, slot) };
         }
     }
 }

@@ -2,18 +2,18 @@
 //! computed as im2col: the receptive field of one output pixel is gathered
 //! into a packed column, and every output channel is one long dot product
 //! with it. Inference gathers four pixels at a time into a packed quad, so
-//! that each weight is loaded once for all four; intervals, twice the
-//! values already, gather one.
+//! that each weight is loaded once for all four; certification gathers two
+//! pixels' intervals, twice the values, into a packed interval pair.
 //!
 //! Padding is zero in real terms, which is zero in the zero-point-shifted
 //! activations the kernels read.
 
 use cert_kernels::{
-    GROUP, Kernels, QUAD, centre_slot, pack_intervals, pack_quad, pack_quad_column, quad_slot,
-    radius_slot, whole_groups,
+    GROUP, Kernels, QUAD, pack_interval_pair_column, pack_quad, pack_quad_column, pair_centre_slot,
+    pair_radius_slot, quad_slot,
 };
 
-use super::{Domain, Interval, Point, ROWS_PER_CALL, Shape, Sink, Span};
+use super::{Interval, Point, ROWS_PER_CALL, Shape, Sink, Span};
 use crate::format::Conv2d;
 
 /// The output shape, or `None` when the input does not fit the layer.
@@ -36,8 +36,8 @@ pub(crate) fn output_shape(layer: &Conv2d<'_>, input: Shape) -> Option<Shape> {
     })
 }
 
-/// Writes gathered values into a packed column: an interval column, or
-/// one of the four point columns of a quad.
+/// Writes gathered values into a packed column: one of the two interval
+/// columns of an interval pair, or one of the four point columns of a quad.
 pub(crate) trait Gather {
     /// Writes real zero (zero padding) to values `to..to + len` of `col`.
     fn zero_run(&self, col: &mut [i16], to: usize, len: usize);
@@ -55,37 +55,30 @@ pub(crate) trait Gather {
     }
 }
 
-impl Gather for Interval {
+/// One pixel's interval column of a packed interval pair: pixel `0` or `1`.
+pub(crate) struct PairColumn(usize);
+
+impl Gather for PairColumn {
     #[inline(always)]
     fn zero_run(&self, col: &mut [i16], to: usize, len: usize) {
         for k in to..to + len {
-            col[centre_slot(k)] = 0;
-            col[radius_slot(k)] = 0;
+            col[pair_centre_slot(self.0, k)] = 0;
+            col[pair_radius_slot(self.0, k)] = 0;
         }
     }
 
     #[inline(always)]
     fn copy_run(&self, src: &[i16], from: usize, col: &mut [i16], to: usize, len: usize) {
-        let src = &src[2 * from..2 * (from + len)];
-        // A run that starts a group copies whole groups in lane order.
-        let whole = if to.is_multiple_of(GROUP) {
-            whole_groups(len)
-        } else {
-            0
-        };
-        pack_intervals(&src[..2 * whole], &mut col[2 * to..2 * (to + whole)]);
-        for (k, cr) in (to + whole..).zip(src[2 * whole..].chunks_exact(2)) {
-            col[centre_slot(k)] = cr[0];
-            col[radius_slot(k)] = cr[1];
+        for (k, cr) in (to..).zip(src[2 * from..2 * (from + len)].chunks_exact(2)) {
+            col[pair_centre_slot(self.0, k)] = cr[0];
+            col[pair_radius_slot(self.0, k)] = cr[1];
         }
     }
 
     #[inline(always)]
     fn copy_groups(&self, src: &[i16], from: usize, col: &mut [i16], to: usize, len: usize) {
-        pack_intervals(
-            &src[2 * from..2 * (from + len)],
-            &mut col[2 * to..2 * (to + len)],
-        );
+        let pair = &mut col[QUAD * to..QUAD * (to + len)];
+        pack_interval_pair_column(self.0, &src[2 * from..2 * (from + len)], pair);
     }
 }
 
@@ -115,10 +108,11 @@ impl Gather for QuadColumn {
 }
 
 /// Accumulates the bounds of every output value over the interval input
-/// `src` (natural order: a convolution's input is laid out for
-/// gathering), one pixel at a time,
-/// and hands it to `sink` with its flat CHW output index and its channel.
-/// `col` holds one packed interval column of `layer.fan_in()` values.
+/// `src` (natural order: a convolution's input is laid out for gathering),
+/// two pixels at a time into the packed interval pair `col` (`QUAD *
+/// layer.fan_in()` values), and hands each to `sink` with its flat CHW
+/// output index and its channel; where one pixel is left, it fills both
+/// columns of the pair.
 pub(crate) fn run_intervals<K: Kernels, S: Sink<Span>>(
     layer: &Conv2d<'_>,
     input: Shape,
@@ -130,10 +124,13 @@ pub(crate) fn run_intervals<K: Kernels, S: Sink<Span>>(
     let params = &layer.params;
     let field = Field::of(layer, input, output);
     let pixels = output.height * output.width;
-    for pixel in 0..pixels {
-        field.gather(&Interval, src, col, pixel);
-        let (weights, bias) = (params.weights, params.bias);
-        Interval::rows_into::<K, S>(weights, field.fan_in, bias, col, sink, (pixel, pixels));
+    let mut acc = [[0; QUAD]; ROWS_PER_CALL];
+    for first in (0..pixels).step_by(2) {
+        let last = (pixels - 1 - first).min(1);
+        field.gather(&PairColumn(0), src, col, first);
+        field.gather(&PairColumn(1), src, col, first + last);
+        let layer = (params.weights, field.fan_in, params.bias);
+        Interval::pair_rows::<K, S>(layer, (col, &mut acc), sink, (first, pixels, last));
     }
 }
 

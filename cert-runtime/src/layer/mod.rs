@@ -7,8 +7,10 @@
 //! Activations live in the packed order of `cert_kernels` (groups of four,
 //! lanes `x0 x2 x1 x3`; intervals as `c0 c2 c1 c3 r0 r2 r1 r3`). A Dense
 //! layer reads its input buffer directly; a Conv2d layer first gathers the
-//! receptive field of each output pixel into a packed column (im2col), so
-//! that every multiply-accumulate runs in one long kernel call.
+//! receptive fields of its output pixels into packed columns (im2col: four
+//! pixels per quad for inference, two per interval pair for
+//! certification), so that every multiply-accumulate runs in one long
+//! kernel call and each weight is loaded once for every pixel of the set.
 
 mod buffer;
 #[cfg(feature = "conv")]
@@ -20,7 +22,7 @@ pub use buffer::Shape;
 
 use cert_kernels::{Kernels, interval_tail, point_tail, whole_groups};
 #[cfg(feature = "conv")]
-use cert_kernels::{QUAD, quad_tail};
+use cert_kernels::{QUAD, interval_pair_tail, quad_tail};
 
 #[cfg(feature = "conv")]
 use crate::format::Conv2d;
@@ -201,27 +203,52 @@ impl Point {
     #[cfg(feature = "conv")]
     #[inline(never)]
     pub(crate) fn quad_rows<K: Kernels, S: Sink<i32>>(
-        (weights, fan_in, bias): (&[u8], usize, &[u8]),
-        (q, acc): (&[i16], &mut [[i32; QUAD]; ROWS_PER_CALL]),
+        layer: (&[u8], usize, &[u8]),
+        columns: (&[i16], &mut [[i32; QUAD]; ROWS_PER_CALL]),
         sink: &mut S,
         (first, step, last): (usize, usize, usize),
     ) {
-        let whole = whole_groups(fan_in);
-        for (o, rows, biases) in runs(weights, fan_in, bias) {
-            let acc = &mut acc[..rows.len() / fan_in];
-            K::quad_rows(rows, fan_in, q, acc);
-            // One pass per stage keeps each loop's values in registers;
-            // the sink adds the biases as it requantises.
-            if whole != fan_in {
-                for (sums, row) in acc.iter_mut().zip(rows.chunks_exact(fan_in)) {
-                    let tails = quad_tail(&row[whole..], &q[QUAD * whole..]);
-                    for (sum, tail) in sums.iter_mut().zip(tails) {
-                        *sum += tail;
-                    }
+        // The sink adds the biases as it requantises.
+        let kernel = (K::quad_rows as Kernel, quad_tail as Tail);
+        column_set_runs(layer, columns, kernel, |o, biases, sums| {
+            sink.put_quads((first + o * step, step, last), o, biases, sums)
+        });
+    }
+}
+
+/// A kernel over a set of packed columns (a quad, or an interval pair).
+#[cfg(feature = "conv")]
+type Kernel = fn(&[u8], usize, &[i16], &mut [[i32; QUAD]]);
+
+/// The partial last group of a row against a set of packed columns.
+#[cfg(feature = "conv")]
+type Tail = fn(&[u8], &[i16]) -> [i32; QUAD];
+
+/// The row loop of a set of packed columns `q`: the sums of each run of
+/// rows by `kernel`, each row's partial last group added by `tail`, handed
+/// to `stage` with the run's first row and biases.
+#[cfg(feature = "conv")]
+#[inline(always)]
+fn column_set_runs(
+    (weights, fan_in, bias): (&[u8], usize, &[u8]),
+    (q, acc): (&[i16], &mut [[i32; QUAD]; ROWS_PER_CALL]),
+    (kernel, tail): (Kernel, Tail),
+    mut stage: impl FnMut(usize, &[[u8; 4]], &mut [[i32; QUAD]]),
+) {
+    let whole = whole_groups(fan_in);
+    for (o, rows, biases) in runs(weights, fan_in, bias) {
+        let acc = &mut acc[..rows.len() / fan_in];
+        kernel(rows, fan_in, q, acc);
+        // One pass per stage keeps each loop's values in registers.
+        if whole != fan_in {
+            for (sums, row) in acc.iter_mut().zip(rows.chunks_exact(fan_in)) {
+                let tails = tail(&row[whole..], &q[QUAD * whole..]);
+                for (sum, tail) in sums.iter_mut().zip(tails) {
+                    *sum += tail;
                 }
             }
-            sink.put_quads((first + o * step, step, last), o, biases, acc);
         }
+        stage(o, biases, acc);
     }
 }
 
@@ -294,5 +321,34 @@ impl Domain for Interval {
         sink: &mut S,
     ) {
         conv::run_intervals::<K, S>(layer, input, output, src, col, sink);
+    }
+}
+
+impl Interval {
+    /// [`Domain::rows`] against a packed interval pair `q` of two pixels
+    /// (output pixels `first` and `first + last`, `last` 0 or 1): one weight
+    /// pass for both, its sums in `acc` (the caller's, so that it is not
+    /// cleared per pair); each pixel's intervals go to `sink` as a run.
+    #[cfg(feature = "conv")]
+    #[inline(never)]
+    pub(crate) fn pair_rows<K: Kernels, S: Sink<Span>>(
+        layer: (&[u8], usize, &[u8]),
+        columns: (&[i16], &mut [[i32; QUAD]; ROWS_PER_CALL]),
+        sink: &mut S,
+        (first, step, last): (usize, usize, usize),
+    ) {
+        let mut spans = [Span { mid2: 0, rad2: 0 }; ROWS_PER_CALL];
+        let kernel = (K::interval_pair_rows as Kernel, interval_pair_tail as Tail);
+        column_set_runs(layer, columns, kernel, |o, biases, sums| {
+            for pixel in 0..=last {
+                for (span, (sums, b)) in spans.iter_mut().zip(sums.iter().zip(biases)) {
+                    *span = Span {
+                        mid2: 2 * i32::from_le_bytes(*b) + sums[pixel],
+                        rad2: sums[2 + pixel],
+                    };
+                }
+                sink.put_run(first + pixel + o * step, step, o, &spans[..sums.len()]);
+            }
+        });
     }
 }

@@ -182,8 +182,9 @@ impl Sink<Span> for Requantized<'_, '_> {
     /// Both bounds of every interval of a run, requantised with the
     /// channel's parameters, as the doubled centre and the radius of the
     /// next layer's input: with `lo`, `hi` less the zero point `z`, `(lo +
-    /// z) + (hi + z) - 2 z = lo + hi` and `hi - lo`.
-    #[inline(always)]
+    /// z) + (hi + z) - 2 z = lo + hi` and `hi - lo`. Out of line: dense
+    /// layers and convolutions share one copy.
+    #[inline(never)]
     fn put_run(&mut self, first: usize, step: usize, channel: usize, spans: &[Span]) {
         let (params, lo, hi) = channel_params(&self.rq, channel, spans.len());
         // Locals: a store through `self.out` would otherwise reload them.
