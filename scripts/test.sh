@@ -21,8 +21,10 @@ for patch in patches/*/; do (cd "$patch" && cargo fmt --check); done
 step "board builds (thumbv7em-none-eabihf, every board and program)"
 boards/build.sh >/dev/null
 
-step "cargo clippy -D warnings (workspace with every target, boards)"
+step "cargo clippy -D warnings (workspace with every target, the dense-only runtime, boards)"
 cargo clippy --release --workspace --all-targets --locked -- -D warnings
+# The runtime's smallest build too (dense models only: no conv, refine, linear).
+cargo clippy --release -p cert-runtime --no-default-features --all-targets --locked -- -D warnings
 (cd boards && cargo clippy --release --locked -p cert-app -p cert-build --all-targets -- -D warnings)
 for board in boards/*/.cargo/config.toml; do
     (cd "${board%/.cargo/config.toml}" && cargo clippy --release --locked --all-targets -- -D warnings)

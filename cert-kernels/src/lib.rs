@@ -16,7 +16,7 @@
 //!   `Dsp` where it exists and `Scalar` elsewhere.
 //!
 //! Both compute exact integer sums; the loader's accumulator-headroom rule
-//! (see `dsp/asm.rs`) keeps every partial sum inside `i32`, so the order of
+//! (see `dsp/asm/`) keeps every partial sum inside `i32`, so the order of
 //! the additions cannot change a result and the two are bit-identical. The
 //! differential tests (host proptests here, and `boards/mps2-an386`'s
 //! `kernels` program in QEMU) check it.

@@ -7,7 +7,9 @@ use cert_kernels::point_slot;
 
 use crate::layer::{Layout, ROWS_PER_CALL, Sink, Span};
 use crate::limits::MAX_CLASSES;
-use crate::requant::{all_narrow, requantize_centred, requantize_narrow};
+use crate::requant::requantize_centred;
+#[cfg(feature = "conv")]
+use crate::requant::{all_narrow, requantize_narrow};
 
 /// A hidden layer's output stage: requantises every accumulator (a point,
 /// or both bounds of an interval) into the next layer's input buffer.
@@ -15,8 +17,9 @@ pub(crate) struct Requantized<'o, 'a> {
     out: &'o mut [i16],
     layout: Layout,
     rq: Requantize<'a>,
-    /// Whether every shift of the layer is narrow ([`all_narrow`]): read
+    /// Whether every shift of the layer is narrow (`all_narrow`): read
     /// once, by the first run of quads (the loops that use it).
+    #[cfg(feature = "conv")]
     narrow: Option<bool>,
 }
 
@@ -28,6 +31,7 @@ impl<'o, 'a> Requantized<'o, 'a> {
             out,
             layout,
             rq,
+            #[cfg(feature = "conv")]
             narrow: None,
         }
     }
