@@ -3,11 +3,10 @@
 //! (README, "Where `unsafe` lives", lists the boards' few blocks): the five
 //! `asm!` loops of [`asm`], called only from the four safe kernels here
 //! (`dot_rows`, `interval_rows`, `quad_rows` and `interval_pair_rows`),
-//! which check every length
-//! and the alignment of the activations once per call, and fall back to
-//! Rust sums one group at a time where a loop cannot run. Why the loops'
-//! sums are exact, and equal [`Scalar`](crate::Scalar)'s, is argued in
-//! [`asm`].
+//! which check every length and the alignment of the activations once per
+//! call, and fall back to Rust sums one group at a time where a loop
+//! cannot run. Why the loops' sums are exact, and equal
+//! [`Scalar`](crate::Scalar)'s, is argued in [`asm`].
 #![allow(unsafe_code)]
 
 mod asm;

@@ -196,10 +196,10 @@ impl Domain for Point {
 }
 
 impl Point {
-    /// [`Domain::rows`] against a packed quad `q` of four columns (output
-    /// pixels `first..=first + last`, repeated past `last`): one weight pass
-    /// for all four, its sums in `acc` (the caller's, so that it is not
-    /// cleared per quad).
+    /// [`Domain::rows`] against `columns`, a packed quad `q` of four columns
+    /// (output pixels `first..=first + last`, repeated past `last`) and the
+    /// caller's sums `acc` (not cleared per quad): one weight pass for all
+    /// four.
     #[cfg(feature = "conv")]
     #[inline(never)]
     pub(crate) fn quad_rows<K: Kernels, S: Sink<i32>>(
@@ -325,10 +325,10 @@ impl Domain for Interval {
 }
 
 impl Interval {
-    /// [`Domain::rows`] against a packed interval pair `q` of two pixels
-    /// (output pixels `first` and `first + last`, `last` 0 or 1): one weight
-    /// pass for both, its sums in `acc` (the caller's, so that it is not
-    /// cleared per pair); each pixel's intervals go to `sink` as a run.
+    /// [`Domain::rows`] against `columns`, a packed interval pair `q` of two
+    /// pixels (output pixels `first` and `first + last`, `last` 0 or 1) and
+    /// the caller's sums `acc` (not cleared per pair): one weight pass for
+    /// both; each pixel's intervals go to `sink` as a run.
     #[cfg(feature = "conv")]
     #[inline(never)]
     pub(crate) fn pair_rows<K: Kernels, S: Sink<Span>>(
